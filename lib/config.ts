@@ -1,0 +1,62 @@
+import { LOG_LEVELS, type LogLevel } from './logger.ts';
+
+/** Every setting the gateway reads, already parsed. Built once per isolate from the host's env. */
+export interface Config {
+  /** Raw QWEN_CLI_AUTH; parsed (asynchronously, it hashes) by the account pool. */
+  qwenCliAuth: string | undefined;
+  /** Client API keys; empty means the gateway is open. */
+  apiKeys: string[];
+  defaultModel: string;
+  models: string[];
+  /** Upstream base URL for credentials without resource_url. */
+  openaiBaseUrl: string;
+  oauthBaseUrl: string;
+  logLevel: LogLevel;
+  maxBodyBytes: number;
+  /** Silence after which an SSE comment is sent to keep clients and proxies from giving up. */
+  keepAliveMs: number;
+  /** Upstream silence mid-stream after which the stream is cut with an error frame. */
+  upstreamIdleTimeoutMs: number;
+  /** Time allowed until Qwen's response headers arrive; past it the client gets a 504. */
+  upstreamConnectTimeoutMs: number;
+  version: string;
+}
+
+export const VERSION = '0.1.0';
+
+/** Qwen Code's own default model for OAuth and the models OAuth credentials can use (protocol §6). */
+export const DEFAULT_MODEL = 'coder-model';
+export const OAUTH_MODELS = ['coder-model', 'vision-model', 'qwen3-coder-plus', 'qwen3-coder-flash'];
+export const DEFAULT_DASHSCOPE_BASE_URL = 'https://dashscope.aliyuncs.com/compatible-mode/v1';
+export const DEFAULT_QWEN_OAUTH_BASE_URL = 'https://chat.qwen.ai';
+
+export type Env = Record<string, unknown>;
+
+export function loadConfig(env: Env): Config {
+  const str = (name: string): string | undefined => {
+    const value = env[name];
+    return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+  };
+  const int = (name: string, fallback: number): number => {
+    const value = Number(str(name));
+    return Number.isFinite(value) && value > 0 ? value : fallback;
+  };
+  const list = (name: string): string[] =>
+    (str(name) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const level = str('LOG_LEVEL')?.toLowerCase();
+  const models = list('OPENAI_MODELS');
+  return {
+    qwenCliAuth: typeof env.QWEN_CLI_AUTH === 'string' ? env.QWEN_CLI_AUTH : undefined,
+    apiKeys: list('OPENAI_API_KEY'),
+    defaultModel: str('OPENAI_MODEL') ?? DEFAULT_MODEL,
+    models: models.length > 0 ? models : OAUTH_MODELS,
+    openaiBaseUrl: str('OPENAI_BASE_URL') ?? DEFAULT_DASHSCOPE_BASE_URL,
+    oauthBaseUrl: (str('QWEN_OAUTH_BASE_URL') ?? DEFAULT_QWEN_OAUTH_BASE_URL).replace(/\/+$/, ''),
+    logLevel: LOG_LEVELS.includes(level as LogLevel) ? (level as LogLevel) : 'info',
+    maxBodyBytes: int('MAX_BODY_BYTES', 16 * 1024 * 1024),
+    keepAliveMs: int('KEEPALIVE_INTERVAL_MS', 15_000),
+    upstreamIdleTimeoutMs: int('UPSTREAM_IDLE_TIMEOUT_MS', 300_000),
+    upstreamConnectTimeoutMs: int('UPSTREAM_CONNECT_TIMEOUT_MS', 120_000),
+    version: VERSION,
+  };
+}

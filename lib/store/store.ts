@@ -1,0 +1,30 @@
+/**
+ * The one storage contract every backend implements (in-memory, Cloudflare KV, Upstash Redis,
+ * Durable Object storage). Values are strings; callers own serialisation.
+ *
+ * TTLs are in milliseconds. Backends round them to what they can honour: Cloudflare KV cannot
+ * expire a key sooner than 60 s after writing it, so a short lock TTL becomes 60 s there. Code that
+ * needs a short lease must therefore store its own deadline in the value as well (see
+ * storage-schema.md) rather than rely on the backend's expiry.
+ */
+export interface Store {
+  /** A short name for logs and benchmarks: "memory", "cloudflare-kv", "upstash". */
+  readonly name: string;
+  /**
+   * Whether setIfAbsent is a real compare-and-set across every instance that shares the store.
+   * Upstash (SET NX PX) and in-memory are; Cloudflare KV is not (it is eventually consistent and has
+   * no conditional write), so on KV a lock taken with setIfAbsent is advisory only.
+   */
+  readonly atomicSetIfAbsent: boolean;
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, options?: StoreSetOptions): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Writes only when the key is absent; true when this call wrote it. */
+  setIfAbsent(key: string, value: string, options?: StoreSetOptions): Promise<boolean>;
+  /** Deletes the key only while it still holds `value` (lock release); true when it deleted. */
+  deleteIfValue(key: string, value: string): Promise<boolean>;
+}
+
+export interface StoreSetOptions {
+  ttlMs?: number;
+}
