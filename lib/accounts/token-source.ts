@@ -1,0 +1,22 @@
+/**
+ * "Where a token comes from", behind one small interface: Qwen OAuth credentials (refreshed and
+ * rotated) today, plain Qwen API keys (DashScope, Coding Plan, ModelScope) beside them.
+ */
+export interface TokenSource {
+  /** Stable, non-secret account id for logs, storage keys and the status page. */
+  readonly id: string;
+  readonly kind: 'qwen-oauth' | 'api-key';
+  /**
+   * A credential to call Qwen with now. `rejected` is an access token Qwen just answered 401/403 to:
+   * the source must not hand it out again and refreshes past it (once).
+   */
+  getAccess(options?: { rejected?: string }): Promise<UpstreamAccess>;
+}
+
+export interface UpstreamAccess {
+  accountId: string;
+  kind: TokenSource['kind'];
+  token: string;
+  /** OpenAI-style base URL ending in /v1; the chat URL is `${baseUrl}/chat/completions`. */
+  baseUrl: string;
+}

@@ -1,0 +1,74 @@
+import type { Deps } from './deps.ts';
+import { GatewayError, asGatewayError, toErrorResponse } from './errors.ts';
+import { authenticateClient } from './http/client-auth.ts';
+import { corsHeaders } from './http/cors.ts';
+import type { RequestContext } from './http/request-context.ts';
+import { routes, type Route } from './routes.ts';
+
+/**
+ * The gateway: one fetch-shaped function every host entry calls. It is also the one place where
+ * errors become responses, and where each request gets its id, CORS headers and log line.
+ */
+export async function handle(request: Request, deps: Deps): Promise<Response> {
+  const ctx: RequestContext = { id: `req_${crypto.randomUUID().replaceAll('-', '')}`, startedAt: deps.clock.now(), fields: {} };
+  const url = new URL(request.url);
+  const path = url.pathname.replace(/^\/api(?=\/)/, '');
+  let response: Response;
+  try {
+    response = await dispatch(request, path, deps, ctx);
+  } catch (thrown) {
+    const error = asGatewayError(thrown);
+    if (error.status >= 500) {
+      deps.logger.error('request failed', { requestId: ctx.id, code: error.code, message: error.message, cause: describeCause(error.cause) });
+    }
+    ctx.fields.errorCode = error.code;
+    response = toErrorResponse(error);
+  }
+  const headers = new Headers(response.headers);
+  for (const [name, value] of Object.entries(corsHeaders(request))) headers.set(name, value);
+  headers.set('x-request-id', ctx.id);
+  const out = new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+
+  const log = () =>
+    deps.logger.info('request', {
+      requestId: ctx.id,
+      method: request.method,
+      path,
+      ms: deps.clock.now() - ctx.startedAt,
+      ...ctx.fields,
+      // A stream that failed after its 200 went out logs the status of the error it ended with.
+      status: ctx.fields.status ?? response.status,
+    });
+  if (ctx.completion) deps.waitUntil(ctx.completion.then(log));
+  else log();
+  return out;
+}
+
+async function dispatch(request: Request, path: string, deps: Deps, ctx: RequestContext): Promise<Response> {
+  const route = routes.find((r) => r.pattern.test(path));
+  if (request.method === 'OPTIONS') return new Response(null, { status: 204 });
+  if (!route) {
+    throw new GatewayError({
+      status: 404,
+      code: 'unknown_url',
+      message: `Unknown request URL: ${request.method} ${path}. Please check the URL for typos; the API is served under /v1.`,
+    });
+  }
+  const handler = route.methods[request.method as keyof Route["methods"]];
+  if (!handler) {
+    const allowed = Object.keys(route.methods).join(', ');
+    throw new GatewayError({
+      status: 405,
+      code: 'method_not_allowed',
+      message: `${request.method} is not allowed on ${path}; use ${allowed}.`,
+      headers: { allow: `${allowed}, OPTIONS` },
+    });
+  }
+  if (route.auth) await authenticateClient(request, deps.config.apiKeys);
+  return handler(request, deps, ctx);
+}
+
+function describeCause(cause: unknown): string | undefined {
+  if (cause === undefined) return undefined;
+  return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+}

@@ -1,0 +1,41 @@
+import { GatewayError } from '../errors.ts';
+
+/**
+ * Checks the client's key against OPENAI_API_KEY (one or several). Accepted as
+ * `Authorization: Bearer <key>` (OpenAI SDKs) or `x-api-key: <key>` (Anthropic-style clients).
+ * Every configured key is compared, in constant time, so timing reveals neither a key nor which one.
+ */
+export async function authenticateClient(request: Request, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  const presented = presentedKey(request);
+  if (!presented) {
+    throw new GatewayError({
+      status: 401,
+      code: 'missing_api_key',
+      message: "You didn't provide an API key. Send it as 'Authorization: Bearer <key>' (or 'x-api-key: <key>').",
+    });
+  }
+  const digest = await sha256(presented);
+  let match = false;
+  for (const key of keys) match = constantTimeEqual(digest, await sha256(key)) || match;
+  if (!match) {
+    throw new GatewayError({ status: 401, code: 'invalid_api_key', message: 'Incorrect API key provided.' });
+  }
+}
+
+function presentedKey(request: Request): string | undefined {
+  const authorization = request.headers.get('authorization');
+  const bearer = authorization && /^Bearer\s+(.+)$/i.exec(authorization.trim())?.[1]?.trim();
+  return bearer || request.headers.get('x-api-key')?.trim() || undefined;
+}
+
+/** Hashing first gives both sides the same length, so the comparison below is length-independent. */
+async function sha256(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+}
+
+function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return diff === 0;
+}

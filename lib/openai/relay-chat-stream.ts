@@ -1,0 +1,217 @@
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { GatewayError, toErrorEvent } from '../errors.ts';
+import { parseUpstreamError } from '../qwen/upstream-error.ts';
+
+export interface StreamSummary {
+  usage?: unknown;
+  finishReason?: string;
+  chunks: number;
+  error?: GatewayError;
+}
+
+export interface RelayOptions {
+  /** The client asked for stream_options.include_usage: only then does it get the usage-only chunk. */
+  includeUsage: boolean;
+  keepAliveMs: number;
+  idleTimeoutMs: number;
+  /** Cancels the upstream request (client went away, or the gateway gave up on Qwen). */
+  abortUpstream: (reason: string) => void;
+  onEnd: (summary: StreamSummary) => void;
+}
+
+const encoder = new TextEncoder();
+const KEEP_ALIVE = encoder.encode(': keep-alive\n\n');
+const DONE = encoder.encode('data: [DONE]\n\n');
+
+/**
+ * Relays Qwen's SSE answer to the client, frame by frame, as soon as each frame is complete.
+ * Frames pass through as Qwen wrote them; the gateway only:
+ * - drops the usage-only chunk when the client did not ask for it (the gateway always asks Qwen);
+ * - turns Qwen's in-band errors (an `error` object, DashScope `event:error` frames,
+ *   `finish_reason:"error_finish"`) into OpenAI's error frame and ends the stream;
+ * - sends `: keep-alive` comments while Qwen is silent, so clients and proxies wait for it to think;
+ * - cuts an upstream that stays silent past the idle timeout;
+ * - never lets a broken stream look finished: the OpenAI SDK takes a close without `[DONE]` as
+ *   success, so an upstream that dies mid-answer ends with an error frame. A stream that did finish
+ *   (a finish_reason was seen) but lost its `[DONE]` gets one.
+ * The stream pulls from Qwen only as fast as the client reads, and cancelling it cancels Qwen's.
+ */
+export function relayChatStream(upstream: ReadableStream<Uint8Array>, options: RelayOptions): ReadableStream<Uint8Array> {
+  const reader = upstream.getReader();
+  const summary: StreamSummary = { chunks: 0 };
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let finished = false;
+  let keepAliveTimer: ReturnType<typeof setTimeout> | undefined;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  let errorStatus: number | undefined;
+
+  const clearTimers = () => {
+    clearTimeout(keepAliveTimer);
+    clearTimeout(idleTimer);
+  };
+  const armTimers = () => {
+    clearTimers();
+    if (finished) return;
+    const keepAlive = () => {
+      if (finished) return;
+      controller.enqueue(KEEP_ALIVE);
+      keepAliveTimer = setTimeout(keepAlive, options.keepAliveMs);
+    };
+    keepAliveTimer = setTimeout(keepAlive, options.keepAliveMs);
+    idleTimer = setTimeout(() => {
+      fail(
+        new GatewayError({
+          status: 504,
+          code: 'upstream_idle_timeout',
+          message: `Qwen sent nothing for ${Math.round(options.idleTimeoutMs / 1000)} s in the middle of the answer; the gateway gave up (UPSTREAM_IDLE_TIMEOUT_MS).`,
+        }),
+        'idle timeout',
+      );
+    }, options.idleTimeoutMs);
+  };
+
+  const end = (reason: string | undefined) => {
+    if (finished) return;
+    finished = true;
+    clearTimers();
+    controller.close();
+    if (reason) {
+      options.abortUpstream(reason);
+      reader.cancel(reason).catch(() => {});
+    }
+    options.onEnd(summary);
+  };
+  const fail = (error: GatewayError, reason: string) => {
+    if (finished) return;
+    summary.error = error;
+    controller.enqueue(encoder.encode(toErrorEvent(error)));
+    end(reason);
+  };
+
+  const onEvent = (event: EventSourceMessage) => {
+    if (finished) return;
+    if (event.data === '[DONE]') {
+      controller.enqueue(DONE);
+      end('done');
+      return;
+    }
+    if (event.event === 'error') {
+      fail(inBandError(errorStatus ?? 500, event.data), 'upstream error frame');
+      return;
+    }
+    let chunk: Record<string, unknown>;
+    try {
+      chunk = JSON.parse(event.data);
+    } catch {
+      fail(
+        new GatewayError({ status: 502, code: 'upstream_bad_frame', message: 'Qwen sent a stream frame that is not JSON.' }),
+        'bad frame',
+      );
+      return;
+    }
+    if (chunk.error !== undefined && chunk.error !== null) {
+      fail(inBandError(errorStatus ?? 500, event.data), 'upstream error object');
+      return;
+    }
+    const choices = Array.isArray(chunk.choices) ? (chunk.choices as Array<Record<string, unknown>>) : [];
+    if (chunk.usage) summary.usage = chunk.usage;
+    for (const choice of choices) {
+      if (choice.finish_reason === 'error_finish') {
+        const delta = choice.delta as { content?: unknown } | undefined;
+        const text = typeof delta?.content === 'string' ? delta.content : 'Qwen ended the answer with an error.';
+        fail(
+          new GatewayError({
+            status: /throttl|rate|quota/i.test(text) ? 429 : 500,
+            code: 'upstream_error_finish',
+            message: text,
+          }),
+          'error_finish',
+        );
+        return;
+      }
+      if (typeof choice.finish_reason === 'string') summary.finishReason = choice.finish_reason;
+    }
+    if (choices.length === 0 && chunk.usage && !options.includeUsage) return;
+    summary.chunks++;
+    controller.enqueue(encoder.encode(`data: ${event.data}\n\n`));
+  };
+
+  const parser = createParser({
+    onEvent,
+    // DashScope puts the HTTP status of an in-band error in a comment line: ":HTTP_STATUS/429".
+    onComment: (comment) => {
+      const match = /HTTP_STATUS\/(\d{3})/.exec(comment);
+      if (match) errorStatus = Number(match[1]);
+    },
+  });
+  const decoder = new TextDecoder();
+
+  return new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c;
+        armTimers();
+      },
+      async pull() {
+        let result: ReadableStreamReadResult<Uint8Array>;
+        try {
+          result = await reader.read();
+        } catch (error) {
+          fail(
+            new GatewayError({
+              status: 502,
+              code: 'upstream_stream_broken',
+              message: `The connection to Qwen broke in the middle of the answer (${error instanceof Error ? error.message : String(error)}).`,
+            }),
+            'upstream read failed',
+          );
+          return;
+        }
+        if (finished) return;
+        if (result.done) {
+          parser.feed(decoder.decode());
+          parser.reset({ consume: true });
+          if (finished) return;
+          if (summary.finishReason) {
+            // Qwen sometimes ends a complete answer without [DONE] (protocol §6, quirk 9).
+            controller.enqueue(DONE);
+            end(undefined);
+          } else {
+            fail(
+              new GatewayError({
+                status: 502,
+                code: 'upstream_stream_incomplete',
+                message: 'Qwen closed the stream before the answer was complete.',
+              }),
+              'incomplete',
+            );
+          }
+          return;
+        }
+        armTimers();
+        parser.feed(decoder.decode(result.value, { stream: true }));
+      },
+      cancel(reason) {
+        if (finished) return;
+        finished = true;
+        clearTimers();
+        summary.error = new GatewayError({ status: 499, code: 'client_closed', message: 'The client went away.' });
+        options.abortUpstream('client disconnected');
+        reader.cancel(reason).catch(() => {});
+        options.onEnd(summary);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+function inBandError(status: number, data: string): GatewayError {
+  const info = parseUpstreamError(status, data);
+  return new GatewayError({
+    status: info.status,
+    message: info.message,
+    code: info.code,
+    param: info.param,
+    ...(info.type ? { type: info.type } : {}),
+  });
+}
