@@ -4,6 +4,7 @@ import type { RequestContext } from '../http/request-context.ts';
 import { readJsonBody } from '../http/read-json-body.ts';
 import { validateChatRequest } from '../openai/validate-chat-request.ts';
 import { relayChatStream } from '../openai/relay-chat-stream.ts';
+import { normalizeCompletion } from '../openai/normalize-completion.ts';
 import { buildQwenRequest } from '../qwen/build-qwen-request.ts';
 import { isAuthError, readUpstreamError, upstreamGatewayError, type UpstreamErrorInfo } from '../qwen/upstream-error.ts';
 import type { TokenSource, UpstreamAccess } from '../accounts/token-source.ts';
@@ -34,7 +35,7 @@ export async function chatCompletions(request: Request, deps: Deps, ctx: Request
       throw new GatewayError({ status: 502, code: 'upstream_bad_response', message: 'Qwen answered with a body that is not JSON.' });
     }
     ctx.fields.usage = completion.usage;
-    return Response.json(completion, { status: 200 });
+    return Response.json(normalizeCompletion(completion), { status: 200 });
   }
 
   if (!response.body) throw new GatewayError({ status: 502, code: 'upstream_bad_response', message: 'Qwen answered without a body.' });

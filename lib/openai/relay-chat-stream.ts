@@ -1,6 +1,7 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { GatewayError, toErrorEvent } from '../errors.ts';
 import { parseUpstreamError } from '../qwen/upstream-error.ts';
+import { normalizeChunk } from './normalize-completion.ts';
 
 export interface StreamSummary {
   usage?: unknown;
@@ -25,7 +26,8 @@ const DONE = encoder.encode('data: [DONE]\n\n');
 
 /**
  * Relays Qwen's SSE answer to the client, frame by frame, as soon as each frame is complete.
- * Frames pass through as Qwen wrote them; the gateway only:
+ * Frames pass through with their content as Qwen wrote it; the gateway only:
+ * - brings each chunk to OpenAI's schema (normalizeChunk);
  * - drops the usage-only chunk when the client did not ask for it (the gateway always asks Qwen);
  * - turns Qwen's in-band errors (an `error` object, DashScope `event:error` frames,
  *   `finish_reason:"error_finish"`) into OpenAI's error frame and ends the stream;
@@ -44,6 +46,11 @@ export function relayChatStream(upstream: ReadableStream<Uint8Array>, options: R
   let keepAliveTimer: ReturnType<typeof setTimeout> | undefined;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
   let errorStatus: number | undefined;
+  let emitted = 0;
+  const emit = (bytes: Uint8Array) => {
+    emitted++;
+    controller.enqueue(bytes);
+  };
 
   const clearTimers = () => {
     clearTimeout(keepAliveTimer);
@@ -54,7 +61,7 @@ export function relayChatStream(upstream: ReadableStream<Uint8Array>, options: R
     if (finished) return;
     const keepAlive = () => {
       if (finished) return;
-      controller.enqueue(KEEP_ALIVE);
+      emit(KEEP_ALIVE);
       keepAliveTimer = setTimeout(keepAlive, options.keepAliveMs);
     };
     keepAliveTimer = setTimeout(keepAlive, options.keepAliveMs);
@@ -84,14 +91,14 @@ export function relayChatStream(upstream: ReadableStream<Uint8Array>, options: R
   const fail = (error: GatewayError, reason: string) => {
     if (finished) return;
     summary.error = error;
-    controller.enqueue(encoder.encode(toErrorEvent(error)));
+    emit(encoder.encode(toErrorEvent(error)));
     end(reason);
   };
 
   const onEvent = (event: EventSourceMessage) => {
     if (finished) return;
     if (event.data === '[DONE]') {
-      controller.enqueue(DONE);
+      emit(DONE);
       end('done');
       return;
     }
@@ -133,7 +140,7 @@ export function relayChatStream(upstream: ReadableStream<Uint8Array>, options: R
     }
     if (choices.length === 0 && chunk.usage && !options.includeUsage) return;
     summary.chunks++;
-    controller.enqueue(encoder.encode(`data: ${event.data}\n\n`));
+    emit(encoder.encode(`data: ${JSON.stringify(normalizeChunk(chunk))}\n\n`));
   };
 
   const parser = createParser({
@@ -146,6 +153,46 @@ export function relayChatStream(upstream: ReadableStream<Uint8Array>, options: R
   });
   const decoder = new TextDecoder();
 
+  const readOnce = async () => {
+    let result: ReadableStreamReadResult<Uint8Array>;
+    try {
+      result = await reader.read();
+    } catch (error) {
+      fail(
+        new GatewayError({
+          status: 502,
+          code: 'upstream_stream_broken',
+          message: `The connection to Qwen broke in the middle of the answer (${error instanceof Error ? error.message : String(error)}).`,
+        }),
+        'upstream read failed',
+      );
+      return;
+    }
+    if (finished) return;
+    if (result.done) {
+      parser.feed(decoder.decode());
+      parser.reset({ consume: true });
+      if (finished) return;
+      if (summary.finishReason) {
+        // Qwen sometimes ends a complete answer without [DONE] (protocol §6, quirk 9).
+        emit(DONE);
+        end(undefined);
+      } else {
+        fail(
+          new GatewayError({
+            status: 502,
+            code: 'upstream_stream_incomplete',
+            message: 'Qwen closed the stream before the answer was complete.',
+          }),
+          'incomplete',
+        );
+      }
+      return;
+    }
+    armTimers();
+    parser.feed(decoder.decode(result.value, { stream: true }));
+  };
+
   return new ReadableStream<Uint8Array>(
     {
       start(c) {
@@ -153,43 +200,10 @@ export function relayChatStream(upstream: ReadableStream<Uint8Array>, options: R
         armTimers();
       },
       async pull() {
-        let result: ReadableStreamReadResult<Uint8Array>;
-        try {
-          result = await reader.read();
-        } catch (error) {
-          fail(
-            new GatewayError({
-              status: 502,
-              code: 'upstream_stream_broken',
-              message: `The connection to Qwen broke in the middle of the answer (${error instanceof Error ? error.message : String(error)}).`,
-            }),
-            'upstream read failed',
-          );
-          return;
-        }
-        if (finished) return;
-        if (result.done) {
-          parser.feed(decoder.decode());
-          parser.reset({ consume: true });
-          if (finished) return;
-          if (summary.finishReason) {
-            // Qwen sometimes ends a complete answer without [DONE] (protocol §6, quirk 9).
-            controller.enqueue(DONE);
-            end(undefined);
-          } else {
-            fail(
-              new GatewayError({
-                status: 502,
-                code: 'upstream_stream_incomplete',
-                message: 'Qwen closed the stream before the answer was complete.',
-              }),
-              'incomplete',
-            );
-          }
-          return;
-        }
-        armTimers();
-        parser.feed(decoder.decode(result.value, { stream: true }));
+        // A pull must enqueue something (or end the stream), or the stream stalls: keep reading
+        // while Qwen's bytes complete no frame (a frame split across many network chunks).
+        const before = emitted;
+        while (!finished && emitted === before) await readOnce();
       },
       cancel(reason) {
         if (finished) return;
