@@ -18,10 +18,13 @@ export async function handle(request: Request, deps: Deps): Promise<Response> {
     response = await dispatch(request, path, deps, ctx);
   } catch (thrown) {
     const error = asGatewayError(thrown);
-    if (error.status >= 500) {
-      deps.logger.error('request failed', { requestId: ctx.id, code: error.code, message: error.message, cause: describeCause(error.cause) });
-    }
     ctx.fields.errorCode = error.code;
+    // Server-side failures carry their message into the request's log line (configuration problems
+    // were logged once already, where they were found); a bug also gets its own error line.
+    if (error.status >= 500 && !CONFIG_ERRORS.has(error.code ?? '')) ctx.fields.error = error.message;
+    if (error.status === 500) {
+      deps.logger.error('unexpected error', { requestId: ctx.id, cause: describeCause(error.cause) });
+    }
     response = toErrorResponse(error);
   }
   const headers = new Headers(response.headers);
@@ -43,6 +46,8 @@ export async function handle(request: Request, deps: Deps): Promise<Response> {
   else log();
   return out;
 }
+
+const CONFIG_ERRORS = new Set(['qwen_credentials_missing', 'qwen_credentials_malformed', 'qwen_credentials_invalid']);
 
 async function dispatch(request: Request, path: string, deps: Deps, ctx: RequestContext): Promise<Response> {
   const route = routes.find((r) => r.pattern.test(path));

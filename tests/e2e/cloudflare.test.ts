@@ -1,0 +1,5 @@
+import { describe } from 'vitest';
+import { defineGatewayCases } from './gateway-cases.ts';
+import { startCloudflare } from './targets.ts';
+
+describe('cloudflare (workerd via Miniflare)', () => defineGatewayCases(startCloudflare));

@@ -1,0 +1,494 @@
+import OpenAI from 'openai';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { startFakeQwen, type FakeQwen } from '../fake-qwen/index.ts';
+import { assertOpenAISchema } from '../support/openai-schema.ts';
+import type { GatewayTarget, StartTarget } from './targets.ts';
+
+/**
+ * The end-to-end cases, one list for every host: each target (the Worker in workerd, the Vercel
+ * functions in edge-runtime) runs them unchanged against the fake Qwen, driven by the official
+ * OpenAI SDK, and every answer is checked against OpenAI's own schema.
+ */
+export function defineGatewayCases(start: StartTarget): void {
+  const KEYS = ['sk-test-alpha', 'sk-test-beta'];
+  let fake: FakeQwen;
+  const targets: GatewayTarget[] = [];
+
+  /** A gateway with fresh credentials minted by the fake, plus any env overrides. */
+  async function gateway(env: Record<string, string> = {}, credentials?: object): Promise<GatewayTarget> {
+    const target = await start({
+      QWEN_CLI_AUTH: JSON.stringify(credentials ?? fake.mintCredentials()),
+      QWEN_OAUTH_BASE_URL: fake.oauthUrl,
+      OPENAI_API_KEY: KEYS.join(','),
+      LOG_LEVEL: 'warn',
+      ...env,
+    });
+    targets.push(target);
+    return target;
+  }
+  const client = (target: GatewayTarget, apiKey = KEYS[0]!) =>
+    new OpenAI({ baseURL: `${target.url}/v1`, apiKey, maxRetries: 0 });
+  const chatCalls = () => fake.requests.filter((r) => r.server === 'api' && r.path.endsWith('/chat/completions'));
+  const lastChatBody = () => chatCalls().at(-1)?.json as Record<string, unknown>;
+
+  beforeAll(async () => {
+    fake = await startFakeQwen({ resourceUrlStyle: 'http' });
+  });
+  afterAll(async () => {
+    await Promise.all(targets.map((t) => t.close()));
+    await fake.close();
+  });
+
+  describe('health, models, routing', () => {
+    let gw: GatewayTarget;
+    beforeAll(async () => {
+      gw = await gateway();
+    });
+
+    test('GET /health answers without a key and says nothing secret', async () => {
+      const res = await fetch(`${gw.url}/health`);
+      expect(res.status).toBe(200);
+      const body = await res.json();
+      expect(body).toMatchObject({ status: 'ok', version: expect.any(String), uptime: expect.any(Number) });
+      expect(Object.keys(body).sort()).toEqual(['status', 'uptime', 'version']);
+      expect(res.headers.get('x-request-id')).toMatch(/^req_/);
+    });
+
+    test('lists the OAuth models in OpenAI shape', async () => {
+      const page = await client(gw).models.list();
+      expect(page.data.map((m) => m.id)).toEqual(['coder-model', 'vision-model', 'qwen3-coder-plus', 'qwen3-coder-flash']);
+      const raw = await (await fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${KEYS[0]}` } })).json();
+      assertOpenAISchema('ListModelsResponse', raw);
+      for (const model of raw.data) expect(model.owned_by).toBe('qwen');
+    });
+
+    test('retrieves one model, and answers an unknown one with an OpenAI 404', async () => {
+      const model = await client(gw).models.retrieve('qwen3-coder-plus');
+      assertOpenAISchema('Model', { ...model });
+      const res = await fetch(`${gw.url}/v1/models/gpt-17`, { headers: { authorization: `Bearer ${KEYS[0]}` } });
+      expect(res.status).toBe(404);
+      const body = await res.json();
+      assertOpenAISchema('ErrorResponse', body);
+      expect(body.error.code).toBe('model_not_found');
+    });
+
+    test('unknown routes get a 404 and wrong methods a 405, OpenAI-shaped', async () => {
+      const missing = await fetch(`${gw.url}/v1/embeddingz`, { headers: { authorization: `Bearer ${KEYS[0]}` } });
+      expect(missing.status).toBe(404);
+      assertOpenAISchema('ErrorResponse', await missing.json());
+      const wrong = await fetch(`${gw.url}/v1/chat/completions`, { headers: { authorization: `Bearer ${KEYS[0]}` } });
+      expect(wrong.status).toBe(405);
+      expect(wrong.headers.get('allow')).toContain('POST');
+      assertOpenAISchema('ErrorResponse', await wrong.json());
+    });
+
+    test('CORS: preflight on every route, and CORS headers on answers', async () => {
+      for (const path of ['/v1/chat/completions', '/v1/models', '/health', '/nowhere']) {
+        const res = await fetch(`${gw.url}${path}`, {
+          method: 'OPTIONS',
+          headers: { origin: 'https://chat.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type, x-stainless-os' },
+        });
+        expect(res.status).toBe(204);
+        expect(res.headers.get('access-control-allow-origin')).toBe('*');
+        expect(res.headers.get('access-control-allow-methods')).toContain('POST');
+        expect(res.headers.get('access-control-allow-headers')).toContain('x-stainless-os');
+      }
+      const res = await fetch(`${gw.url}/v1/models`, { headers: { origin: 'https://chat.example', authorization: `Bearer ${KEYS[1]}` } });
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+      expect(res.headers.get('access-control-expose-headers')).toContain('x-request-id');
+    });
+  });
+
+  describe('client API keys', () => {
+    let gw: GatewayTarget;
+    beforeAll(async () => {
+      gw = await gateway();
+    });
+
+    test('a missing or wrong key is a 401 the SDK reports as such, and Qwen is never called', async () => {
+      const before = chatCalls().length;
+      const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', body: '{}' });
+      expect(res.status).toBe(401);
+      assertOpenAISchema('ErrorResponse', await res.json());
+      await expect(client(gw, 'sk-wrong').chat.completions.create({ model: 'coder-model', messages: [{ role: 'user', content: 'hi' }] }))
+        .rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+      expect(chatCalls().length).toBe(before);
+    });
+
+    test('every configured key works, as Bearer or as x-api-key', async () => {
+      const viaSdk = await client(gw, KEYS[1]).models.list();
+      expect(viaSdk.data.length).toBeGreaterThan(0);
+      const viaHeader = await fetch(`${gw.url}/v1/models`, { headers: { 'x-api-key': KEYS[0]! } });
+      expect(viaHeader.status).toBe(200);
+    });
+  });
+
+  describe('chat completions', () => {
+    let gw: GatewayTarget;
+    beforeAll(async () => {
+      gw = await gateway();
+    });
+
+    test('non-streaming: an OpenAI completion, with the requested model honoured', async () => {
+      const completion = await client(gw).chat.completions.create({
+        model: 'qwen3-coder-flash',
+        messages: [{ role: 'user', content: 'hello there' }],
+      });
+      expect(completion.choices[0]?.message.content).toContain('hello there');
+      expect(completion.choices[0]?.finish_reason).toBe('stop');
+      expect(completion.usage?.total_tokens).toBeGreaterThan(0);
+      assertOpenAISchema('CreateChatCompletionResponse', completion);
+      expect(lastChatBody().model).toBe('qwen3-coder-flash');
+    });
+
+    test('the default model is used when a request names none', async () => {
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEYS[0]}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'no model' }] }),
+      });
+      expect(res.status).toBe(200);
+      expect(lastChatBody().model).toBe('coder-model');
+    });
+
+    test('the OpenAI surface reaches Qwen: tools, tool_choice, stop, seed, response_format, top_p, penalties, user, max_completion_tokens', async () => {
+      await client(gw).chat.completions.create({
+        model: 'coder-model',
+        messages: [{ role: 'user', content: 'surface' }],
+        tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
+        tool_choice: 'auto',
+        stop: ['END'],
+        seed: 7,
+        response_format: { type: 'json_object' },
+        top_p: 0.5,
+        presence_penalty: 0.1,
+        frequency_penalty: 0.2,
+        user: 'u-1',
+        max_completion_tokens: 300,
+        temperature: 0.3,
+      });
+      expect(lastChatBody()).toMatchObject({
+        tool_choice: 'auto',
+        stop: ['END'],
+        seed: 7,
+        response_format: { type: 'json_object' },
+        top_p: 0.5,
+        presence_penalty: 0.1,
+        frequency_penalty: 0.2,
+        user: 'u-1',
+        max_tokens: 300,
+        temperature: 0.3,
+      });
+      expect((lastChatBody().tools as unknown[]).length).toBe(1);
+      expect(lastChatBody()).not.toHaveProperty('max_completion_tokens');
+    });
+
+    test('agent histories are valid input: tool, developer and function roles, null content with tool_calls, image parts, nulls', async () => {
+      const completion = await client(gw).chat.completions.create({
+        model: 'coder-model',
+        messages: [
+          { role: 'developer', content: 'be brief' },
+          { role: 'user', content: [{ type: 'text', text: 'look' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }] },
+          { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+          { role: 'tool', tool_call_id: 'call_1', content: 'result' },
+          { role: 'function', name: 'f', content: 'legacy' } as never,
+          { role: 'user', content: 'and now?' },
+        ],
+        temperature: null,
+        max_tokens: null,
+        stop: null,
+      } as never);
+      expect(completion.choices[0]?.message.content).toBeTruthy();
+      // Qwen accepts system, user, assistant and tool only.
+      const sent = lastChatBody().messages as Array<Record<string, unknown>>;
+      expect(sent.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'tool', 'tool', 'user']);
+      expect(sent[2]?.content).toBeNull();
+      expect(sent[1]?.content).toEqual([{ type: 'text', text: 'look' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }]);
+    });
+
+    test('a tool call comes back as tool_calls with finish_reason "tool_calls"', async () => {
+      const completion = await client(gw).chat.completions.create({
+        model: 'coder-model',
+        messages: [{ role: 'user', content: 'weather please [[tools]]' }],
+        tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } }],
+      });
+      assertOpenAISchema('CreateChatCompletionResponse', completion);
+      expect(completion.choices[0]?.finish_reason).toBe('tool_calls');
+      expect(completion.choices[0]?.message.tool_calls?.[0]).toMatchObject({ type: 'function', function: { name: expect.any(String) } });
+    });
+
+    test('streaming: every chunk is an OpenAI chunk, the finish chunk arrives, and no usage chunk unless asked', async () => {
+      const stream = await client(gw).chat.completions.create({
+        model: 'coder-model',
+        messages: [{ role: 'user', content: 'stream me' }],
+        stream: true,
+      });
+      let text = '';
+      let finish: string | null | undefined;
+      let usageChunks = 0;
+      for await (const chunk of stream) {
+        assertOpenAISchema('CreateChatCompletionStreamResponse', chunk);
+        if (chunk.choices.length === 0) usageChunks++;
+        text += chunk.choices[0]?.delta.content ?? '';
+        finish ??= chunk.choices[0]?.finish_reason;
+      }
+      expect(text).toContain('stream me');
+      expect(finish).toBe('stop');
+      expect(usageChunks).toBe(0);
+      expect(lastChatBody().stream_options).toEqual({ include_usage: true });
+    });
+
+    test('streaming with include_usage: the usage-only chunk comes last', async () => {
+      const stream = await client(gw).chat.completions.create({
+        model: 'coder-model',
+        messages: [{ role: 'user', content: 'count me' }],
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      const chunks = [];
+      for await (const chunk of stream) chunks.push(chunk);
+      const last = chunks.at(-1)!;
+      expect(last.choices).toEqual([]);
+      expect(last.usage?.total_tokens).toBeGreaterThan(0);
+      expect(chunks.slice(0, -1).some((c) => c.choices[0]?.finish_reason === 'stop')).toBe(true);
+    });
+
+    test('SSE answers carry the headers that stop buffering in between', async () => {
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEYS[0]}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'coder-model', stream: true, messages: [{ role: 'user', content: 'h' }] }),
+      });
+      expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      expect(res.headers.get('cache-control')).toBe('no-cache, no-transform');
+      expect(res.headers.get('x-accel-buffering')).toBe('no');
+      expect(res.headers.get('x-request-id')).toMatch(/^req_/);
+      const text = await res.text();
+      expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+    });
+  });
+
+  describe('bad input never reaches Qwen and never yields a 5xx', () => {
+    let gw: GatewayTarget;
+    beforeAll(async () => {
+      gw = await gateway({ MAX_BODY_BYTES: '4096' });
+    });
+    const cases: Array<[string, string, RegExp]> = [
+      ['invalid JSON', '{"messages": [', /JSON/],
+      ['an empty body', '', /empty/],
+      ['a body that is not an object', '[1,2]', /object/],
+      ['missing messages', '{"model":"coder-model"}', /messages/],
+      ['empty messages', '{"messages":[]}', /messages/],
+      ['messages not an array', '{"messages":"hi"}', /messages/],
+      ['a message that is not an object', '{"messages":["hi"]}', /messages\[0\]/],
+      ['an unknown role', '{"messages":[{"role":"wizard","content":"hi"}]}', /role/],
+      ['a missing role', '{"messages":[{"content":"hi"}]}', /role/],
+      ['user content of the wrong type', '{"messages":[{"role":"user","content":42}]}', /content/],
+      ['user content missing', '{"messages":[{"role":"user"}]}', /content/],
+      ['a content part without type', '{"messages":[{"role":"user","content":[{"text":"x"}]}]}', /content\[0\]/],
+      ['model of the wrong type', '{"model":5,"messages":[{"role":"user","content":"hi"}]}', /model/],
+      ['an empty model', '{"model":"","messages":[{"role":"user","content":"hi"}]}', /model/],
+      ['stream of the wrong type', '{"stream":"yes","messages":[{"role":"user","content":"hi"}]}', /stream/],
+      ['temperature of the wrong type', '{"temperature":"hot","messages":[{"role":"user","content":"hi"}]}', /temperature/],
+      ['temperature out of range', '{"temperature":7,"messages":[{"role":"user","content":"hi"}]}', /temperature/],
+      ['negative max_tokens', '{"max_tokens":-1,"messages":[{"role":"user","content":"hi"}]}', /max_tokens/],
+      ['fractional max_completion_tokens', '{"max_completion_tokens":1.5,"messages":[{"role":"user","content":"hi"}]}', /max_completion_tokens/],
+      ['tools that are not tools', '{"tools":[{"type":"function"}],"messages":[{"role":"user","content":"hi"}]}', /tools\[0\]/],
+    ];
+    for (const [name, body, pattern] of cases) {
+      test(name, async () => {
+        const before = chatCalls().length;
+        const res = await fetch(`${gw.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${KEYS[0]}`, 'content-type': 'application/json' },
+          body,
+        });
+        expect(res.status).toBe(400);
+        const error = await res.json();
+        assertOpenAISchema('ErrorResponse', error);
+        expect(error.error.type).toBe('invalid_request_error');
+        expect(error.error.message).toMatch(pattern);
+        expect(chatCalls().length).toBe(before);
+      });
+    }
+
+    test('an oversized body is refused with a 413', async () => {
+      const before = chatCalls().length;
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEYS[0]}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'x'.repeat(10_000) }] }),
+      });
+      expect(res.status).toBe(413);
+      expect((await res.json()).error.message).toMatch(/MAX_BODY_BYTES/);
+      expect(chatCalls().length).toBe(before);
+    });
+
+    test('the SDK surfaces a bad request as BadRequestError', async () => {
+      await expect(client(gw).chat.completions.create({ model: 'coder-model', messages: [] })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+    });
+  });
+
+  describe('token lifecycle', () => {
+    afterEach(() => fake.setScenario({ refreshLatencyMs: 0 }));
+
+    test('an expired access token is refreshed once, then served from memory', async () => {
+      const creds = { ...fake.mintCredentials(), expiry_date: Date.now() - 1_000 };
+      const gw = await gateway({}, creds);
+      const before = fake.counters.refreshCalls;
+      const first = await client(gw).chat.completions.create({ model: 'coder-model', messages: [{ role: 'user', content: 'one' }] });
+      expect(first.choices[0]?.message.content).toContain('one');
+      expect(fake.counters.refreshCalls).toBe(before + 1);
+      await client(gw).chat.completions.create({ model: 'coder-model', messages: [{ role: 'user', content: 'two' }] });
+      expect(fake.counters.refreshCalls).toBe(before + 1);
+      const refresh = fake.requests.filter((r) => r.server === 'oauth' && r.path === '/api/v1/oauth2/token').at(-1)!;
+      expect(refresh.headers['user-agent']).toMatch(/^QwenCode\//);
+      expect(refresh.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    });
+
+    test('concurrent requests on an expired token share one refresh', async () => {
+      fake.setScenario({ refreshLatencyMs: 300 });
+      const creds = { ...fake.mintCredentials(), expiry_date: Date.now() - 1_000 };
+      const gw = await gateway({}, creds);
+      const before = fake.counters.refreshCalls;
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          client(gw).chat.completions.create({ model: 'coder-model', messages: [{ role: 'user', content: `c${i}` }] }),
+        ),
+      );
+      expect(results.every((r) => r.choices[0]?.message.content)).toBe(true);
+      expect(fake.counters.refreshCalls).toBe(before + 1);
+    });
+
+    test('a 401 from Qwen forces one refresh and the request is retried once', async () => {
+      const creds = fake.mintCredentials();
+      const gw = await gateway({}, creds);
+      await client(gw).chat.completions.create({ model: 'coder-model', messages: [{ role: 'user', content: 'warm' }] });
+      fake.revoke({ access_token: creds.access_token });
+      const before = fake.counters.refreshCalls;
+      const completion = await client(gw).chat.completions.create({ model: 'coder-model', messages: [{ role: 'user', content: 'after revoke' }] });
+      expect(completion.choices[0]?.message.content).toContain('after revoke');
+      expect(fake.counters.refreshCalls).toBe(before + 1);
+    });
+
+    test('a refused refresh is a 503 that tells the operator to log in again, and the SDK does not retry it', async () => {
+      const creds = { ...fake.mintCredentials(), expiry_date: Date.now() - 1_000 };
+      fake.revoke({ refresh_token: creds.refresh_token });
+      const gw = await gateway({}, creds);
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEYS[0]}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }),
+      });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('x-should-retry')).toBe('false');
+      const body = await res.json();
+      assertOpenAISchema('ErrorResponse', body);
+      expect(body.error).toMatchObject({ type: 'server_error', code: 'qwen_credentials_invalid' });
+      expect(body.error.message).toMatch(/npm run login/);
+      expect(JSON.stringify(body)).not.toContain(creds.refresh_token);
+    });
+
+    test('missing credentials: 503 naming QWEN_CLI_AUTH, while /health still answers', async () => {
+      const gw = await start({ QWEN_OAUTH_BASE_URL: fake.oauthUrl, LOG_LEVEL: 'error' });
+      targets.push(gw);
+      expect((await fetch(`${gw.url}/health`)).status).toBe(200);
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }),
+      });
+      expect(res.status).toBe(503);
+      const body = await res.json();
+      expect(body.error).toMatchObject({ type: 'server_error', code: 'qwen_credentials_missing' });
+      expect(body.error.message).toContain('QWEN_CLI_AUTH');
+    });
+
+    test('malformed credentials: 503 qwen_credentials_malformed, never a stack trace', async () => {
+      const gw = await start({ QWEN_CLI_AUTH: '{"access_token": "x"', LOG_LEVEL: 'error' });
+      targets.push(gw);
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }),
+      });
+      expect(res.status).toBe(503);
+      const body = await res.json();
+      expect(body.error.code).toBe('qwen_credentials_malformed');
+      expect(body.error.message).not.toMatch(/at .*\.(ts|js):\d+/);
+    });
+  });
+
+  describe('upstream failures', () => {
+    let gw: GatewayTarget;
+    beforeAll(async () => {
+      gw = await gateway({ UPSTREAM_IDLE_TIMEOUT_MS: '400', KEEPALIVE_INTERVAL_MS: '100', UPSTREAM_CONNECT_TIMEOUT_MS: '500' });
+    });
+    // Knobs only: reset() would also forget the tokens this gateway holds.
+    afterEach(() => fake.setScenario({ dailyQuota: null, apiFault: 'none', resetAfterChunks: null, stallAfterChunks: null, firstByteDelayMs: 0 }));
+
+    test("Qwen's quota error keeps its 429 and OpenAI's shape", async () => {
+      fake.setScenario({ dailyQuota: 0 });
+      const error = await client(gw).chat.completions.create({ model: 'coder-model', messages: [{ role: 'user', content: 'q' }] }).catch((e) => e);
+      expect(error).toBeInstanceOf(OpenAI.RateLimitError);
+      expect(error.code).toBe('insufficient_quota');
+    });
+
+    test('a Qwen 500 stays a 500 with its message', async () => {
+      fake.setScenario({ apiFault: 500 });
+      const error = await client(gw).chat.completions.create({ model: 'coder-model', messages: [{ role: 'user', content: 'q' }] }).catch((e) => e);
+      expect(error).toBeInstanceOf(OpenAI.InternalServerError);
+      expect(error.message).toMatch(/internal error/i);
+    });
+
+    test('a stream that breaks mid-way ends with an error the SDK throws, not a silent success', async () => {
+      fake.setScenario({ resetAfterChunks: 2 });
+      const stream = await client(gw).chat.completions.create({ model: 'coder-model', messages: [{ role: 'user', content: 'break [[long:20]]' }], stream: true });
+      await expect((async () => {
+        for await (const _ of stream) void _;
+      })()).rejects.toThrow();
+    });
+
+    test('a silent upstream gets keep-alive comments, then is cut off with an error frame', async () => {
+      fake.setScenario({ stallAfterChunks: 1 });
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEYS[0]}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'coder-model', stream: true, messages: [{ role: 'user', content: 'stall' }] }),
+      });
+      const text = await res.text();
+      expect(text).toContain(': keep-alive');
+      expect(text).toContain('upstream_idle_timeout');
+      expect(text).not.toContain('[DONE]');
+      await fake.waitFor((c) => c.openStreams === 0);
+    });
+
+    test('no answer from Qwen in time is a 504', async () => {
+      fake.setScenario({ firstByteDelayMs: 3_000 });
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEYS[0]}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'coder-model', messages: [{ role: 'user', content: 'slow' }] }),
+      });
+      expect(res.status).toBe(504);
+      assertOpenAISchema('ErrorResponse', await res.json());
+    });
+
+    test('a client that disconnects mid-stream cancels the upstream request', async () => {
+      fake.setScenario({ stallAfterChunks: 2 });
+      // A disconnect is noticed when the gateway next writes; keep-alives make that soon.
+      const slow = await gateway({ UPSTREAM_IDLE_TIMEOUT_MS: '60000', KEEPALIVE_INTERVAL_MS: '100' });
+      const before = fake.counters.streamsAbortedByClient;
+      const controller = new AbortController();
+      const res = await fetch(`${slow.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEYS[0]}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'coder-model', stream: true, messages: [{ role: 'user', content: 'abort me' }] }),
+        signal: controller.signal,
+      });
+      const reader = res.body!.getReader();
+      await reader.read();
+      controller.abort();
+      await fake.waitFor((c) => c.streamsAbortedByClient > before, 10_000);
+      expect(fake.counters.streamsAbortedByClient).toBe(before + 1);
+    });
+  });
+}
