@@ -1,10 +1,15 @@
 import { createDeps } from '../lib/create-deps.ts';
 import type { Deps } from '../lib/deps.ts';
 import { handle } from '../lib/handle.ts';
+import { systemClock } from '../lib/clock.ts';
 import { KvStore, type KvNamespaceLike } from '../lib/store/kv-store.ts';
+import { DurableObjectAccounts, type DurableObjectNamespaceLike } from './durable-object-accounts.ts';
+
+export { QwenAccounts } from './qwen-accounts.ts';
 
 export interface Env {
   QWEN_KV: KvNamespaceLike;
+  QWEN_ACCOUNTS: DurableObjectNamespaceLike<never>;
   [name: string]: unknown;
 }
 
@@ -13,16 +18,22 @@ interface ExecutionContext {
 }
 
 // One set of deps per isolate (and per env object): the in-memory token cache lives there, which is
-// what lets a steady-state request run without reading KV.
+// what lets a steady-state request run without reading KV or calling the Durable Object.
 const perEnv = new WeakMap<Env, Omit<Deps, 'waitUntil'>>();
 
+function depsFor(env: Env): Omit<Deps, 'waitUntil'> {
+  let deps = perEnv.get(env);
+  if (!deps) {
+    const store = new KvStore(env.QWEN_KV);
+    const accounts = new DurableObjectAccounts(env.QWEN_ACCOUNTS, store, systemClock);
+    deps = createDeps({ env, store, authority: accounts, ledger: accounts });
+    perEnv.set(env, deps);
+  }
+  return deps;
+}
+
 export default {
-  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-    let deps = perEnv.get(env);
-    if (!deps) {
-      deps = createDeps({ env, store: new KvStore(env.QWEN_KV) });
-      perEnv.set(env, deps);
-    }
-    return handle(request, { ...deps, waitUntil: (promise) => ctx.waitUntil(promise) });
+  fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    return handle(request, { ...depsFor(env), waitUntil: (promise) => ctx.waitUntil(promise) });
   },
 };

@@ -6,6 +6,8 @@ export interface Config {
   qwenCliAuth: string | undefined;
   /** Client API keys; empty means the gateway is open. */
   apiKeys: string[];
+  /** Keys for the operator's status page; empty means the client keys are accepted there. */
+  adminApiKeys: string[];
   defaultModel: string;
   models: string[];
   /** Upstream base URL for credentials without resource_url. */
@@ -48,6 +50,7 @@ export function loadConfig(env: Env): Config {
   return {
     qwenCliAuth: typeof env.QWEN_CLI_AUTH === 'string' ? env.QWEN_CLI_AUTH : undefined,
     apiKeys: list('OPENAI_API_KEY'),
+    adminApiKeys: list('ADMIN_API_KEY'),
     defaultModel: str('OPENAI_MODEL') ?? DEFAULT_MODEL,
     models: models.length > 0 ? models : OAUTH_MODELS,
     openaiBaseUrl: str('OPENAI_BASE_URL') ?? DEFAULT_DASHSCOPE_BASE_URL,

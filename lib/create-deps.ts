@@ -5,6 +5,7 @@ import { createConsoleLogger, type Logger } from './logger.ts';
 import type { Store } from './store/store.ts';
 import { AccountPool } from './accounts/account-pool.ts';
 import { StoreCredentialAuthority, type CredentialAuthority } from './accounts/credential-authority.ts';
+import { StoreAccountLedger, type AccountLedger } from './accounts/account-ledger.ts';
 
 export interface CreateDepsOptions {
   env: Env;
@@ -16,6 +17,8 @@ export interface CreateDepsOptions {
   logger?: Logger;
   /** Where refreshes are coordinated; defaults to the store (a Durable Object on Cloudflare). */
   authority?: CredentialAuthority;
+  /** Where account states and counts are shared; defaults to the store (a Durable Object on Cloudflare). */
+  ledger?: AccountLedger;
 }
 
 /**
@@ -37,7 +40,7 @@ export function createDeps(options: CreateDepsOptions): Omit<Deps, 'waitUntil'> 
     clock,
     fetch: fetchFn,
     logger,
-    accounts: new AccountPool(config, authority, clock, logger),
+    accounts: new AccountPool(config, authority, options.ledger ?? new StoreAccountLedger(options.store), clock, logger),
     startedAt: clock.now(),
   };
 }

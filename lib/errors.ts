@@ -46,6 +46,15 @@ export class GatewayError extends Error {
     this.headers = init.headers ?? {};
   }
 
+  /** Plain fields for crossing an RPC boundary (a Durable Object call), rebuilt with fromRpc. */
+  toRpc(): GatewayErrorInit {
+    return { status: this.status, message: this.message, type: this.type, param: this.param, code: this.code, headers: this.headers };
+  }
+
+  static fromRpc(init: GatewayErrorInit): GatewayError {
+    return new GatewayError(init);
+  }
+
   toJSON(): OpenAIErrorBody {
     return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
   }

@@ -69,7 +69,10 @@ async function dispatch(request: Request, path: string, deps: Deps, ctx: Request
       headers: { allow: `${allowed}, OPTIONS` },
     });
   }
-  if (route.auth) await authenticateClient(request, deps.config.apiKeys);
+  if (route.auth === 'client') await authenticateClient(request, deps.config.apiKeys);
+  if (route.auth === 'admin') {
+    await authenticateClient(request, deps.config.adminApiKeys.length > 0 ? deps.config.adminApiKeys : deps.config.apiKeys);
+  }
   return handler(request, deps, ctx);
 }
 

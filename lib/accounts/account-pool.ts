@@ -1,27 +1,57 @@
 import type { Config } from '../config.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
-import type { GatewayError } from '../errors.ts';
+import { GatewayError } from '../errors.ts';
 import { parseQwenCliAuth } from '../credentials/parse-qwen-cli-auth.ts';
 import type { CredentialAuthority } from './credential-authority.ts';
 import { OAuthTokenSource } from './oauth-token-source.ts';
 import type { TokenSource } from './token-source.ts';
+import { quotaDay, type AccountLedger, type AccountRecord, type UsageDelta } from './account-ledger.ts';
+
+/** How stale this isolate's view of the shared account states may get before it re-reads them. */
+const VIEW_TTL_MS = 30_000;
+/** How often this isolate's usage counts are added to the shared ledger. */
+const USAGE_FLUSH_MS = 10_000;
+
+export interface AccountStatus {
+  id: string;
+  kind: TokenSource['kind'];
+  state: AccountRecord['state'];
+  reason: string | null;
+  accessTokenExpiresAt: string | null;
+  cooldownUntil: string | null;
+  requestsToday: number;
+  tokensToday: number;
+}
 
 /**
- * The configured accounts of this deployment. Parsing QWEN_CLI_AUTH happens once per isolate
- * (it hashes refresh tokens); a configuration problem is logged once and then answered to every
- * request as the same clear 503, while /health keeps working.
+ * The configured accounts of this deployment and which of them can serve now.
+ *
+ * Selection is round robin over the accounts that are ok: Qwen limits each account separately
+ * (requests per minute and per day), so spreading requests evenly keeps every account furthest from
+ * its limits, and an account that hits one is taken out (cooling down) rather than ranked.
+ *
+ * Parsing QWEN_CLI_AUTH happens once per isolate (it hashes refresh tokens); a configuration problem
+ * is logged once and then answered to every request as the same clear 503, while /health keeps
+ * working. The shared states are read at most every 30 s, so a steady-state request reads nothing.
  */
 export class AccountPool {
   #sources: Promise<TokenSource[] | GatewayError> | undefined;
   #next = 0;
+  #view: Record<string, AccountRecord> = {};
+  #viewAt = Number.NEGATIVE_INFINITY;
+  #usage = new Map<string, UsageDelta>();
+  #usageFlushedAt: number;
 
   constructor(
     private readonly config: Config,
     private readonly authority: CredentialAuthority,
+    private readonly ledger: AccountLedger,
     private readonly clock: Clock,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.#usageFlushedAt = clock.now();
+  }
 
   /** All accounts, or the configuration error that prevents any. */
   sources(): Promise<TokenSource[] | GatewayError> {
@@ -29,13 +59,131 @@ export class AccountPool {
     return this.#sources;
   }
 
-  /** The account for the next request: round robin over the configured accounts. */
-  async pick(): Promise<TokenSource> {
+  /** The account for the next attempt, skipping those this request has tried already. */
+  async pick(tried: ReadonlySet<string> = new Set()): Promise<TokenSource> {
     const sources = await this.sources();
     if (!Array.isArray(sources)) throw sources;
-    const source = sources[this.#next++ % sources.length];
-    if (!source) throw new Error('account pool is empty');
+    await this.#refreshView();
+    const now = this.clock.now();
+    const candidates = sources.filter((s) => !tried.has(s.id) && this.#canServe(s, now));
+    const source = candidates[this.#next++ % Math.max(1, candidates.length)];
+    if (!source) throw this.#noneCanServe(sources, now);
     return source;
+  }
+
+  /** Qwen's quota or throttle: the account rests until `until`; other instances learn it from the ledger. */
+  async coolDown(id: string, until: number, reason: string): Promise<void> {
+    this.#view[id] = { ...this.#view[id], state: 'cooling_down', cooldownUntil: until, reason };
+    this.logger.warn('account cooling down', { account: id, until: new Date(until).toISOString(), reason });
+    await this.ledger.setState(id, { state: 'cooling_down', cooldownUntil: until, reason });
+  }
+
+  /** The refresh token is dead: only a new login (a new lineage) brings the account back. */
+  async needsRelogin(source: TokenSource, reason: string): Promise<void> {
+    const lineage = source instanceof OAuthTokenSource ? source.seed.lineage : undefined;
+    this.#view[source.id] = { ...this.#view[source.id], state: 'needs_relogin', reason, ...(lineage ? { lineage } : {}) };
+    await this.ledger.setState(source.id, { state: 'needs_relogin', reason, ...(lineage ? { lineage } : {}) });
+  }
+
+  /**
+   * Counts a served request. Returns a promise to keep alive (waitUntil) when it is time to add this
+   * isolate's counts to the shared ledger, so that counting costs no store traffic per request.
+   */
+  recordUsage(id: string, tokens: number): Promise<void> | undefined {
+    const pending = this.#usage.get(id) ?? { requests: 0, tokens: 0 };
+    pending.requests += 1;
+    pending.tokens += tokens;
+    this.#usage.set(id, pending);
+    return this.clock.now() - this.#usageFlushedAt >= USAGE_FLUSH_MS ? this.flushUsage() : undefined;
+  }
+
+  async flushUsage(): Promise<void> {
+    const batch = [...this.#usage];
+    this.#usage.clear();
+    this.#usageFlushedAt = this.clock.now();
+    const day = quotaDay(this.clock.now());
+    await Promise.all(batch.map(([id, delta]) => this.ledger.addUsage(id, delta, day))).catch((error: unknown) =>
+      this.logger.warn('could not record usage', { error: String(error) }),
+    );
+  }
+
+  /** For the operator's status page: per account, never a token. */
+  async status(): Promise<AccountStatus[]> {
+    const sources = await this.sources();
+    if (!Array.isArray(sources)) throw sources;
+    await this.flushUsage();
+    const ids = sources.map((s) => s.id);
+    const records = await this.ledger.snapshot(ids);
+    this.#view = records;
+    this.#viewAt = this.clock.now();
+    const now = this.clock.now();
+    const today = quotaDay(now);
+    return Promise.all(
+      sources.map(async (source) => {
+        const record = records[source.id];
+        const state = this.#canServe(source, now) ? 'ok' : record!.state;
+        const expiresAt = await source.expiresAt?.();
+        return {
+          id: source.id,
+          kind: source.kind,
+          state,
+          reason: state === 'ok' ? null : record?.reason ?? null,
+          accessTokenExpiresAt: expiresAt ? new Date(expiresAt).toISOString() : null,
+          cooldownUntil: state === 'cooling_down' && record?.cooldownUntil ? new Date(record.cooldownUntil).toISOString() : null,
+          requestsToday: record?.day === today ? record.requestsToday ?? 0 : 0,
+          tokensToday: record?.day === today ? record.tokensToday ?? 0 : 0,
+        };
+      }),
+    );
+  }
+
+  #canServe(source: TokenSource, now: number): boolean {
+    const record = this.#view[source.id];
+    if (!record || record.state === 'ok') return true;
+    if (record.state === 'cooling_down') return (record.cooldownUntil ?? 0) <= now;
+    // needs_relogin holds for the lineage that failed; a newly deployed login serves again.
+    return source instanceof OAuthTokenSource && record.lineage !== undefined && record.lineage !== source.seed.lineage;
+  }
+
+  async #refreshView(): Promise<void> {
+    if (this.clock.now() - this.#viewAt < VIEW_TTL_MS) return;
+    const sources = await this.sources();
+    if (!Array.isArray(sources)) return;
+    try {
+      this.#view = { ...(await this.ledger.snapshot(sources.map((s) => s.id))) };
+    } catch (error) {
+      // Serving on a stale view beats failing the request: Qwen itself still enforces its limits.
+      this.logger.warn('could not read account states', { error: String(error) });
+    }
+    this.#viewAt = this.clock.now();
+  }
+
+  #noneCanServe(sources: TokenSource[], now: number): GatewayError {
+    const cooling = sources
+      .map((s) => ({ id: s.id, record: this.#view[s.id] }))
+      .filter(({ record }) => record?.state === 'cooling_down' && (record.cooldownUntil ?? 0) > now);
+    if (cooling.length > 0) {
+      const soonest = Math.min(...cooling.map(({ record }) => record!.cooldownUntil!));
+      const seconds = Math.max(1, Math.ceil((soonest - now) / 1000));
+      return new GatewayError({
+        status: 429,
+        type: 'rate_limit_error',
+        code: 'all_accounts_cooling_down',
+        message:
+          `Every Qwen account is resting: ${cooling.map(({ id, record }) => `${id} (${record!.reason ?? 'throttled'}) until ${new Date(record!.cooldownUntil!).toISOString()}`).join('; ')}. ` +
+          `Retry after ${seconds} s.`,
+        headers: { 'retry-after': String(seconds) },
+      });
+    }
+    return new GatewayError({
+      status: 503,
+      type: 'server_error',
+      code: 'qwen_credentials_invalid',
+      message:
+        `Every Qwen account needs a new login (${sources.map((s) => s.id).join(', ')}): their refresh tokens were used already or revoked. ` +
+        'Sign in again (`npm run login`) and deploy the new credentials as QWEN_CLI_AUTH.',
+      headers: { 'x-should-retry': 'false' },
+    });
   }
 
   async #build(): Promise<TokenSource[] | GatewayError> {

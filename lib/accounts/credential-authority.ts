@@ -17,6 +17,8 @@ import { TOKEN_REFRESH_BUFFER_MS } from '../qwen/constants.ts';
 export interface CredentialAuthority {
   /** Current credentials; refreshed first when they are about to expire or equal `rejected`. */
   obtain(seed: AccountSeed, rejected?: string): Promise<QwenCredentials>;
+  /** The current credentials as stored, without refreshing (for the status page). */
+  current(seed: AccountSeed): Promise<QwenCredentials>;
 }
 
 /** What the store keeps per account (storage-schema.md: `qwen:creds:<id>`). */
@@ -70,6 +72,10 @@ export class StoreCredentialAuthority implements CredentialAuthority {
     });
     this.#inflight.set(seed.id, flight);
     return flight;
+  }
+
+  current(seed: AccountSeed): Promise<QwenCredentials> {
+    return this.load(seed);
   }
 
   /** The credentials to start from: stored ones, unless the operator deployed a newer login. */

@@ -37,8 +37,7 @@ export class OAuthTokenSource implements TokenSource {
     };
   }
 
-  /** For the status page: what this isolate last saw, never the tokens themselves. */
-  get expiresAt(): number | undefined {
-    return this.#cached?.expiry_date;
+  async expiresAt(): Promise<number | undefined> {
+    return (this.#cached ?? (await this.authority.current(this.seed))).expiry_date;
   }
 }

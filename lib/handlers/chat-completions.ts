@@ -6,7 +6,8 @@ import { validateChatRequest } from '../openai/validate-chat-request.ts';
 import { relayChatStream } from '../openai/relay-chat-stream.ts';
 import { normalizeCompletion } from '../openai/normalize-completion.ts';
 import { buildQwenRequest } from '../qwen/build-qwen-request.ts';
-import { isAuthError, readUpstreamError, upstreamGatewayError, type UpstreamErrorInfo } from '../qwen/upstream-error.ts';
+import { isAuthError, isQuotaError, readUpstreamError, upstreamGatewayError, type UpstreamErrorInfo } from '../qwen/upstream-error.ts';
+import { nextQuotaReset } from '../accounts/account-ledger.ts';
 import type { TokenSource, UpstreamAccess } from '../accounts/token-source.ts';
 import type { ChatRequest } from '../openai/validate-chat-request.ts';
 
@@ -18,13 +19,15 @@ export async function chatCompletions(request: Request, deps: Deps, ctx: Request
   ctx.fields.model = model;
   ctx.fields.stream = stream;
 
-  const source = await deps.accounts.pick();
-  ctx.fields.account = source.id;
   const upstream = new AbortController();
   request.signal?.addEventListener('abort', () => upstream.abort('client disconnected'), { once: true });
 
-  const response = await callWithRefresh(source, body, model, deps, upstream, ctx);
+  const { source, response } = await callSomeAccount(body, model, deps, upstream, ctx);
   ctx.fields.upstreamMs = deps.clock.now() - ctx.startedAt;
+  const countUsage = (usage: unknown) => {
+    const flush = deps.accounts.recordUsage(source.id, totalTokens(usage));
+    if (flush) deps.waitUntil(flush);
+  };
 
   if (!stream) {
     const text = await response.text();
@@ -35,6 +38,7 @@ export async function chatCompletions(request: Request, deps: Deps, ctx: Request
       throw new GatewayError({ status: 502, code: 'upstream_bad_response', message: 'Qwen answered with a body that is not JSON.' });
     }
     ctx.fields.usage = completion.usage;
+    countUsage(completion.usage);
     return Response.json(normalizeCompletion(completion), { status: 200 });
   }
 
@@ -48,6 +52,7 @@ export async function chatCompletions(request: Request, deps: Deps, ctx: Request
     abortUpstream: (reason) => upstream.abort(reason),
     onEnd: (summary) => {
       ctx.fields.usage = summary.usage;
+      countUsage(summary.usage);
       ctx.fields.finishReason = summary.finishReason;
       if (summary.error) {
         ctx.fields.streamError = summary.error.code;
@@ -65,6 +70,76 @@ export async function chatCompletions(request: Request, deps: Deps, ctx: Request
       'x-accel-buffering': 'no',
     },
   });
+}
+
+/**
+ * Tries the accounts in turn until one answers. An account that cannot serve (quota, throttle, dead
+ * refresh token) is taken out of rotation and the request moves on at once; nothing has reached the
+ * client yet, so retrying is invisible to it. When no account can serve, the pool says why (429 with
+ * Retry-After, or 503 when every account needs a new login).
+ */
+async function callSomeAccount(
+  body: ChatRequest,
+  model: string,
+  deps: Deps,
+  upstream: AbortController,
+  ctx: RequestContext,
+): Promise<{ source: TokenSource; response: Response }> {
+  const tried = new Set<string>();
+  let last: GatewayError | undefined;
+  for (;;) {
+    const source = await deps.accounts.pick(tried).catch((noneLeft: unknown) => {
+      throw last && noneLeft instanceof GatewayError ? explainExhausted(noneLeft, last) : noneLeft;
+    });
+    tried.add(source.id);
+    ctx.fields.account = source.id;
+    try {
+      return { source, response: await callWithRefresh(source, body, model, deps, upstream, ctx) };
+    } catch (thrown) {
+      if (!(thrown instanceof GatewayError)) throw thrown;
+      last = thrown;
+      const now = deps.clock.now();
+      if (thrown.code === 'qwen_credentials_invalid' || thrown.code === 'qwen_credentials_rejected') {
+        await deps.accounts.needsRelogin(source, thrown.message);
+      } else if (isQuotaError({ status: thrown.status, code: thrown.code, type: thrown.type, message: thrown.message, param: null })) {
+        await deps.accounts.coolDown(source.id, nextQuotaReset(now), `quota exhausted: ${thrown.message}`);
+      } else if (thrown.status === 429) {
+        const seconds = Number(thrown.headers['retry-after']);
+        const wait = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_THROTTLE_MS;
+        await deps.accounts.coolDown(source.id, now + wait, `throttled: ${thrown.message}`);
+      } else if (thrown.code === 'qwen_refresh_failed' || thrown.code === 'qwen_oauth_unreachable') {
+        deps.logger.warn('account skipped: refresh failed', { requestId: ctx.id, account: source.id, error: thrown.message });
+        const sources = await deps.accounts.sources();
+        if (!Array.isArray(sources) || tried.size >= sources.length) throw thrown;
+      } else {
+        throw thrown;
+      }
+      deps.logger.info('retrying on another account', { requestId: ctx.id, account: source.id, code: thrown.code });
+    }
+  }
+}
+
+/**
+ * This request used up the accounts: answer with the pool's verdict (status, Retry-After, which
+ * account rests until when) but keep Qwen's own error type and code, e.g. insufficient_quota, which
+ * clients and SDKs recognise.
+ */
+function explainExhausted(pool: GatewayError, last: GatewayError): GatewayError {
+  return new GatewayError({
+    status: pool.status,
+    type: last.status === pool.status ? last.type : pool.type,
+    code: last.status === pool.status ? last.code : pool.code,
+    message: pool.status === 429 ? `${last.message} ${pool.message}` : pool.message,
+    headers: pool.headers,
+  });
+}
+
+/** A 429 without Retry-After rests the account this long (Qwen's limit is per minute). */
+const DEFAULT_THROTTLE_MS = 10_000;
+
+function totalTokens(usage: unknown): number {
+  const total = (usage as { total_tokens?: unknown } | undefined)?.total_tokens;
+  return typeof total === 'number' && Number.isFinite(total) ? total : 0;
 }
 
 /**

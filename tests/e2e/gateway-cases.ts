@@ -425,11 +425,19 @@ export function defineGatewayCases(start: StartTarget): void {
     // Knobs only: reset() would also forget the tokens this gateway holds.
     afterEach(() => fake.setScenario({ dailyQuota: null, apiFault: 'none', resetAfterChunks: null, stallAfterChunks: null, firstByteDelayMs: 0 }));
 
-    test("Qwen's quota error keeps its 429 and OpenAI's shape", async () => {
+    test("Qwen's quota error keeps its 429 and code, and says when to come back", async () => {
+      // Its own gateway: the exhausted account rests until the next 00:00 Asia/Shanghai.
+      const own = await gateway();
       fake.setScenario({ dailyQuota: 0 });
-      const error = await client(gw).chat.completions.create({ model: 'coder-model', messages: [{ role: 'user', content: 'q' }] }).catch((e) => e);
+      const error = await client(own).chat.completions.create({ model: 'coder-model', messages: [{ role: 'user', content: 'q' }] }).catch((e) => e);
       expect(error).toBeInstanceOf(OpenAI.RateLimitError);
       expect(error.code).toBe('insufficient_quota');
+      expect(Number(error.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(error.message).toMatch(/Free allocated quota exceeded/);
+      // The next request is answered at once, without bothering Qwen.
+      const calls = chatCalls().length;
+      await expect(client(own).chat.completions.create({ model: 'coder-model', messages: [{ role: 'user', content: 'q' }] })).rejects.toBeInstanceOf(OpenAI.RateLimitError);
+      expect(chatCalls().length).toBe(calls);
     });
 
     test('a Qwen 500 stays a 500 with its message', async () => {

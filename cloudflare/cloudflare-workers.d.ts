@@ -1,0 +1,12 @@
+// The one runtime module the Worker entry uses, declared minimally so the project type-checks
+// against DOM types instead of pulling @cloudflare/workers-types into every file.
+declare module 'cloudflare:workers' {
+  export abstract class DurableObject<Env = unknown> {
+    protected ctx: {
+      storage: import('../lib/store/durable-object-store.ts').DurableObjectStorageLike;
+      waitUntil(promise: Promise<unknown>): void;
+    };
+    protected env: Env;
+    constructor(ctx: unknown, env: Env);
+  }
+}

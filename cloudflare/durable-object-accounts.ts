@@ -1,0 +1,80 @@
+import { GatewayError } from '../lib/errors.ts';
+import type { CredentialAuthority, StoredCredentials } from '../lib/accounts/credential-authority.ts';
+import { credentialsKey, isFresh } from '../lib/accounts/credential-authority.ts';
+import type { AccountLedger, AccountRecord, UsageDelta } from '../lib/accounts/account-ledger.ts';
+import type { AccountSeed, QwenCredentials } from '../lib/credentials/qwen-credentials.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Store } from '../lib/store/store.ts';
+import type { QwenAccounts, RpcResult } from './qwen-accounts.ts';
+
+/** The slice of a Durable Object namespace binding used here. */
+export interface DurableObjectNamespaceLike<T> {
+  idFromName(name: string): unknown;
+  get(id: unknown): T;
+}
+
+type AccountsStub = Pick<QwenAccounts, 'obtain' | 'current' | 'snapshot' | 'setState' | 'addUsage'>;
+
+/**
+ * The isolate's side of the QwenAccounts Durable Object: credentials and account state come from
+ * the object, the one place that may refresh. KV is consulted first for credentials, as a read
+ * cache the object keeps warm, so that a cold isolate usually needs no call to the object at all.
+ * KV can be up to a minute stale, which is harmless here: an access token stays valid until it
+ * expires, and a token Qwen rejects goes to the object, which knows the current one.
+ */
+export class DurableObjectAccounts implements CredentialAuthority, AccountLedger {
+  constructor(
+    private readonly namespace: DurableObjectNamespaceLike<AccountsStub>,
+    private readonly cache: Store,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * One object for the deployment: refreshes are rare, and one writer keeps account state simple.
+   * A stub belongs to the request that created it (workerd refuses I/O through it from another
+   * request), so each call makes its own; that costs no network round trip.
+   */
+  get #stub(): AccountsStub {
+    return this.namespace.get(this.namespace.idFromName('accounts'));
+  }
+
+  async obtain(seed: AccountSeed, rejected?: string): Promise<QwenCredentials> {
+    if (rejected === undefined) {
+      const cached = await this.#cached(seed);
+      if (cached && isFresh(cached, this.clock.now())) return cached;
+    }
+    return unwrap(await this.#stub.obtain(seed, rejected));
+  }
+
+  async current(seed: AccountSeed): Promise<QwenCredentials> {
+    return unwrap(await this.#stub.current(seed));
+  }
+
+  snapshot(ids: string[]): Promise<Record<string, AccountRecord>> {
+    return this.#stub.snapshot(ids);
+  }
+
+  setState(id: string, update: Pick<AccountRecord, 'state' | 'cooldownUntil' | 'reason' | 'lineage'>): Promise<void> {
+    return this.#stub.setState(id, update);
+  }
+
+  addUsage(id: string, delta: UsageDelta, day: string): Promise<void> {
+    return this.#stub.addUsage(id, delta, day);
+  }
+
+  async #cached(seed: AccountSeed): Promise<QwenCredentials | undefined> {
+    const raw = await this.cache.get(credentialsKey(seed.id)).catch(() => null);
+    if (!raw) return undefined;
+    try {
+      const stored = JSON.parse(raw) as StoredCredentials;
+      return stored.lineage === seed.lineage ? stored.credentials : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function unwrap<T>(result: RpcResult<T>): T {
+  if (result.ok) return result.value;
+  throw GatewayError.fromRpc(result.error);
+}

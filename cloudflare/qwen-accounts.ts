@@ -1,0 +1,90 @@
+import { DurableObject } from 'cloudflare:workers';
+import { systemClock } from '../lib/clock.ts';
+import { loadConfig } from '../lib/config.ts';
+import { createConsoleLogger } from '../lib/logger.ts';
+import { asGatewayError, GatewayError } from '../lib/errors.ts';
+import { StoreCredentialAuthority } from '../lib/accounts/credential-authority.ts';
+import { StoreAccountLedger, type AccountRecord, type UsageDelta } from '../lib/accounts/account-ledger.ts';
+import { DurableObjectStore } from '../lib/store/durable-object-store.ts';
+import { KvStore } from '../lib/store/kv-store.ts';
+import type { Store } from '../lib/store/store.ts';
+import type { AccountSeed, QwenCredentials } from '../lib/credentials/qwen-credentials.ts';
+import type { Env } from './worker.ts';
+
+/** An error crossing the RPC boundary: Workers RPC keeps only an Error's message, so send the fields. */
+export type RpcResult<T> = { ok: true; value: T } | { ok: false; error: ReturnType<GatewayError['toRpc']> };
+
+/**
+ * The single writer of every account's credentials and state on Cloudflare. KV cannot be that: it is
+ * eventually consistent (about 60 s between locations) and has no compare-and-set, so two isolates
+ * could both spend the same single-use refresh token. This object runs one event at a time; its
+ * StoreCredentialAuthority refreshes each account at most once at a time and re-reads its state
+ * inside that critical section. Isolates keep the tokens it hands out in memory and call it only
+ * when a token expires or is rejected. Refreshed credentials are also written to KV, as a read cache
+ * that lets a cold isolate start without calling this object.
+ */
+export class QwenAccounts extends DurableObject<Env> {
+  readonly #authority: StoreCredentialAuthority;
+  readonly #ledger: StoreAccountLedger;
+
+  constructor(ctx: unknown, env: Env) {
+    super(ctx, env);
+    const config = loadConfig(env);
+    const logger = createConsoleLogger(config.logLevel);
+    const store = new DurableObjectStore(this.ctx.storage, systemClock);
+    const credentials = env.QWEN_KV ? mirrorCredentialsTo(store, new KvStore(env.QWEN_KV)) : store;
+    this.#authority = new StoreCredentialAuthority({
+      store: credentials,
+      fetch: (input, init) => fetch(input, init),
+      clock: systemClock,
+      logger,
+      oauthBaseUrl: config.oauthBaseUrl,
+    });
+    this.#ledger = new StoreAccountLedger(store);
+  }
+
+  obtain(seed: AccountSeed, rejected?: string): Promise<RpcResult<QwenCredentials>> {
+    return rpc(() => this.#authority.obtain(seed, rejected));
+  }
+
+  current(seed: AccountSeed): Promise<RpcResult<QwenCredentials>> {
+    return rpc(() => this.#authority.current(seed));
+  }
+
+  snapshot(ids: string[]): Promise<Record<string, AccountRecord>> {
+    return this.#ledger.snapshot(ids);
+  }
+
+  setState(id: string, update: Pick<AccountRecord, 'state' | 'cooldownUntil' | 'reason' | 'lineage'>): Promise<void> {
+    return this.#ledger.setState(id, update);
+  }
+
+  addUsage(id: string, delta: UsageDelta, day: string): Promise<void> {
+    return this.#ledger.addUsage(id, delta, day);
+  }
+}
+
+async function rpc<T>(run: () => Promise<T>): Promise<RpcResult<T>> {
+  try {
+    return { ok: true, value: await run() };
+  } catch (error) {
+    return { ok: false, error: asGatewayError(error).toRpc() };
+  }
+}
+
+/** Credentials written to the object's storage are copied to KV, the isolates' read cache. */
+function mirrorCredentialsTo(primary: Store, cache: Store): Store {
+  return {
+    name: primary.name,
+    atomicSetIfAbsent: primary.atomicSetIfAbsent,
+    get: (key) => primary.get(key),
+    async set(key, value, options) {
+      await primary.set(key, value, options);
+      // The object's own storage is the truth; a failed cache write only costs a cold isolate a call here.
+      if (key.startsWith('qwen:creds:')) await cache.set(key, value).catch(() => {});
+    },
+    delete: (key) => primary.delete(key),
+    setIfAbsent: (key, value, options) => primary.setIfAbsent(key, value, options),
+    deleteIfValue: (key, value) => primary.deleteIfValue(key, value),
+  };
+}
