@@ -15,7 +15,7 @@ export function defineGatewayCases(start: StartTarget): void {
   const targets: GatewayTarget[] = [];
 
   /** A gateway with fresh credentials minted by the fake, plus any env overrides. */
-  async function gateway(env: Record<string, string> = {}, credentials?: object): Promise<GatewayTarget> {
+  async function gateway(env: Record<string, string> = {}, credentials?: object | object[]): Promise<GatewayTarget> {
     const target = await start({
       QWEN_CLI_AUTH: JSON.stringify(credentials ?? fake.mintCredentials()),
       QWEN_OAUTH_BASE_URL: fake.oauthUrl,
@@ -414,6 +414,82 @@ export function defineGatewayCases(start: StartTarget): void {
       const body = await res.json();
       expect(body.error.code).toBe('qwen_credentials_malformed');
       expect(body.error.message).not.toMatch(/at .*\.(ts|js):\d+/);
+    });
+  });
+
+  describe('a pool of accounts', () => {
+    afterEach(() => fake.setScenario({ dailyQuota: 2000 }));
+    const bearerOf = (r: { headers: Record<string, string> }) => r.headers.authorization?.replace(/^Bearer /, '');
+    const ask = (gw: GatewayTarget, text: string) =>
+      client(gw).chat.completions.create({ model: 'coder-model', messages: [{ role: 'user', content: text }] });
+
+    test('requests are spread over the accounts in turn', async () => {
+      const a = { ...fake.mintCredentials(), id: 'a' };
+      const b = { ...fake.mintCredentials(), id: 'b' };
+      const gw = await gateway({}, [a, b]);
+      const from = chatCalls().length;
+      for (let i = 0; i < 4; i++) await ask(gw, `spread ${i}`);
+      const used = chatCalls().slice(from).map(bearerOf);
+      expect(used.filter((t) => t === a.access_token)).toHaveLength(2);
+      expect(used.filter((t) => t === b.access_token)).toHaveLength(2);
+    });
+
+    test("quota on one account moves its requests to the other at once; when all are spent, 429 with Retry-After", async () => {
+      const a = { ...fake.mintCredentials(), id: 'a' };
+      const b = { ...fake.mintCredentials(), id: 'b' };
+      // Spend two of A's requests first, through a gateway that has only A.
+      const onlyA = await gateway({}, [a]);
+      await ask(onlyA, 'warm 1');
+      await ask(onlyA, 'warm 2');
+      fake.setScenario({ dailyQuota: 2 });
+      const gw = await gateway({ ADMIN_API_KEY: 'sk-admin' }, [a, b]);
+      const from = chatCalls().length;
+      const first = await ask(gw, 'after quota');
+      expect(first.choices[0]?.message.content).toContain('after quota');
+      const tried = chatCalls().slice(from).map(bearerOf);
+      expect(tried).toEqual([a.access_token, b.access_token]);
+      // A is resting now: B serves without A being asked again.
+      await ask(gw, 'b again');
+      expect(chatCalls().slice(from + 2).map(bearerOf)).toEqual([b.access_token]);
+      const status = await (await fetch(`${gw.url}/v1/status`, { headers: { authorization: 'Bearer sk-admin' } })).json();
+      const byId = Object.fromEntries(status.accounts.map((x: { id: string }) => [x.id, x]));
+      expect(byId.a).toMatchObject({ state: 'cooling_down', cooldownUntil: expect.stringMatching(/T16:00:00\.000Z$/) });
+      expect(byId.b).toMatchObject({ state: 'ok', requestsToday: 2 });
+      // B's quota is spent too: nobody can serve.
+      const error = await ask(gw, 'nobody').catch((e) => e);
+      expect(error).toBeInstanceOf(OpenAI.RateLimitError);
+      expect(Number(error.headers.get('retry-after'))).toBeGreaterThan(0);
+    });
+
+    test('a dead refresh token on one account: the other serves, and the status page says which needs a new login', async () => {
+      const a = { ...fake.mintCredentials(), id: 'a', expiry_date: Date.now() - 1_000 };
+      const b = { ...fake.mintCredentials(), id: 'b' };
+      fake.revoke({ refresh_token: a.refresh_token });
+      const gw = await gateway({ ADMIN_API_KEY: 'sk-admin' }, [a, b]);
+      for (let i = 0; i < 3; i++) expect((await ask(gw, `still served ${i}`)).choices[0]?.message.content).toContain('still served');
+      const denied = await fetch(`${gw.url}/v1/status`, { headers: { authorization: `Bearer ${KEYS[0]}` } });
+      expect(denied.status).toBe(401);
+      const res = await fetch(`${gw.url}/admin/status`, { headers: { authorization: 'Bearer sk-admin' } });
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      for (const secret of [a.access_token, a.refresh_token, b.access_token, b.refresh_token]) expect(text).not.toContain(secret);
+      const status = JSON.parse(text);
+      const byId = Object.fromEntries(status.accounts.map((x: { id: string }) => [x.id, x]));
+      expect(byId.a).toMatchObject({ state: 'needs_relogin', reason: expect.stringMatching(/login/) });
+      expect(byId.b).toMatchObject({ state: 'ok', accessTokenExpiresAt: expect.any(String) });
+    });
+
+    test('when every account needs a new login: 503 qwen_credentials_invalid, not retried by the SDK', async () => {
+      const a = { ...fake.mintCredentials(), id: 'a', expiry_date: Date.now() - 1_000 };
+      fake.revoke({ refresh_token: a.refresh_token });
+      const gw = await gateway({}, [a]);
+      for (let i = 0; i < 2; i++) {
+        const error = await ask(gw, 'dead').catch((e) => e);
+        expect(error).toBeInstanceOf(OpenAI.InternalServerError);
+        expect(error.status).toBe(503);
+        expect(error.code).toBe('qwen_credentials_invalid');
+        expect(error.headers.get('x-should-retry')).toBe('false');
+      }
     });
   });
 
