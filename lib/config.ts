@@ -21,6 +21,11 @@ export interface Config {
   upstreamIdleTimeoutMs: number;
   /** Time allowed until Qwen's response headers arrive; past it the client gets a 504. */
   upstreamConnectTimeoutMs: number;
+  /**
+   * Non-streaming answers not ready after this long commit to a 200 and keep the connection alive
+   * with leading whitespace (0 = never). Vercel's Edge Functions must start a response within 25 s.
+   */
+  responseStartTimeoutMs: number;
   version: string;
 }
 
@@ -60,6 +65,7 @@ export function loadConfig(env: Env): Config {
     keepAliveMs: int('KEEPALIVE_INTERVAL_MS', 15_000),
     upstreamIdleTimeoutMs: int('UPSTREAM_IDLE_TIMEOUT_MS', 300_000),
     upstreamConnectTimeoutMs: int('UPSTREAM_CONNECT_TIMEOUT_MS', 120_000),
+    responseStartTimeoutMs: Number(str('RESPONSE_START_TIMEOUT_MS') ?? 0) || 0,
     version: VERSION,
   };
 }

@@ -5,6 +5,7 @@ import { readJsonBody } from '../http/read-json-body.ts';
 import { validateChatRequest } from '../openai/validate-chat-request.ts';
 import { relayChatStream } from '../openai/relay-chat-stream.ts';
 import { normalizeCompletion } from '../openai/normalize-completion.ts';
+import { jsonWithinDeadline } from '../http/json-within-deadline.ts';
 import { buildQwenRequest } from '../qwen/build-qwen-request.ts';
 import { isAuthError, isQuotaError, readUpstreamError, upstreamGatewayError, type UpstreamErrorInfo } from '../qwen/upstream-error.ts';
 import { nextQuotaReset } from '../accounts/account-ledger.ts';
@@ -21,27 +22,34 @@ export async function chatCompletions(request: Request, deps: Deps, ctx: Request
 
   const upstream = new AbortController();
   request.signal?.addEventListener('abort', () => upstream.abort('client disconnected'), { once: true });
-
-  const { source, response } = await callSomeAccount(body, model, deps, upstream, ctx);
-  ctx.fields.upstreamMs = deps.clock.now() - ctx.startedAt;
-  const countUsage = (usage: unknown) => {
+  const countUsage = (source: TokenSource, usage: unknown) => {
+    ctx.fields.usage = usage;
     const flush = deps.accounts.recordUsage(source.id, totalTokens(usage));
     if (flush) deps.waitUntil(flush);
   };
 
   if (!stream) {
-    const text = await response.text();
-    let completion: Record<string, unknown>;
-    try {
-      completion = JSON.parse(text);
-    } catch {
-      throw new GatewayError({ status: 502, code: 'upstream_bad_response', message: 'Qwen answered with a body that is not JSON.' });
-    }
-    ctx.fields.usage = completion.usage;
-    countUsage(completion.usage);
-    return Response.json(normalizeCompletion(completion), { status: 200 });
+    const answer = (async () => {
+      const { source, response } = await callSomeAccount(body, model, deps, upstream, ctx);
+      ctx.fields.upstreamMs = deps.clock.now() - ctx.startedAt;
+      const completion = await readCompletion(response);
+      countUsage(source, completion.usage);
+      return normalizeCompletion(completion);
+    })();
+    const deadlineMs = deps.config.responseStartTimeoutMs;
+    if (!deadlineMs) return Response.json(await answer);
+    return jsonWithinDeadline(answer, {
+      deadlineMs,
+      onLateError: (error) => {
+        ctx.fields.status = error.status;
+        ctx.fields.errorCode = error.code;
+      },
+      onCancel: () => upstream.abort('client disconnected'),
+    });
   }
 
+  const { source, response } = await callSomeAccount(body, model, deps, upstream, ctx);
+  ctx.fields.upstreamMs = deps.clock.now() - ctx.startedAt;
   if (!response.body) throw new GatewayError({ status: 502, code: 'upstream_bad_response', message: 'Qwen answered without a body.' });
   let settle!: () => void;
   ctx.completion = new Promise<void>((resolve) => (settle = resolve));
@@ -51,8 +59,7 @@ export async function chatCompletions(request: Request, deps: Deps, ctx: Request
     idleTimeoutMs: deps.config.upstreamIdleTimeoutMs,
     abortUpstream: (reason) => upstream.abort(reason),
     onEnd: (summary) => {
-      ctx.fields.usage = summary.usage;
-      countUsage(summary.usage);
+      countUsage(source, summary.usage);
       ctx.fields.finishReason = summary.finishReason;
       if (summary.error) {
         ctx.fields.streamError = summary.error.code;
@@ -70,6 +77,17 @@ export async function chatCompletions(request: Request, deps: Deps, ctx: Request
       'x-accel-buffering': 'no',
     },
   });
+}
+
+async function readCompletion(response: Response): Promise<Record<string, unknown>> {
+  const text = await response.text();
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new GatewayError({ status: 502, code: 'upstream_bad_response', message: 'Qwen answered with a body that is not a JSON object.' });
 }
 
 /**

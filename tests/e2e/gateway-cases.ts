@@ -556,6 +556,14 @@ export function defineGatewayCases(start: StartTarget): void {
       assertOpenAISchema('ErrorResponse', await res.json());
     });
 
+    test('a non-streaming answer slower than the response-start deadline still arrives as the JSON completion', async () => {
+      const patient = await gateway({ RESPONSE_START_TIMEOUT_MS: '150' });
+      fake.setScenario({ firstByteDelayMs: 700 });
+      const completion = await client(patient).chat.completions.create({ model: 'coder-model', messages: [{ role: 'user', content: 'take your time' }] });
+      expect(completion.choices[0]?.message.content).toContain('take your time');
+      assertOpenAISchema('CreateChatCompletionResponse', completion);
+    });
+
     test('a client that disconnects mid-stream cancels the upstream request', async () => {
       fake.setScenario({ stallAfterChunks: 2 });
       // A disconnect is noticed when the gateway next writes; keep-alives make that soon.
