@@ -1,4 +1,5 @@
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
+import { presetFor } from './qwen/providers.ts';
 
 /** Every setting the gateway reads, already parsed. Built once per isolate from the host's env. */
 export interface Config {
@@ -12,6 +13,14 @@ export interface Config {
   models: string[];
   /** Upstream base URL for credentials without resource_url. */
   openaiBaseUrl: string;
+  /** OPENAI_BASE_URL as set; for Qwen API keys it overrides the provider preset. */
+  explicitBaseUrl: string | undefined;
+  /** Qwen API keys (QWEN_API_KEY, comma-separated), served beside or instead of OAuth accounts. */
+  qwenApiKeys: string[];
+  /** QWEN_PROVIDER: which preset the API keys belong to (see lib/qwen/providers.ts). */
+  qwenProvider: string | undefined;
+  /** Client model names mapped to served ones (MODEL_ALIASES, a JSON object). */
+  modelAliases: Record<string, string>;
   oauthBaseUrl: string;
   logLevel: LogLevel;
   maxBodyBytes: number;
@@ -51,14 +60,30 @@ export function loadConfig(env: Env): Config {
   const list = (name: string): string[] =>
     (str(name) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const level = str('LOG_LEVEL')?.toLowerCase();
-  const models = list('OPENAI_MODELS');
+  const qwenApiKeys = list('QWEN_API_KEY');
+  const qwenProvider = str('QWEN_PROVIDER')?.toLowerCase();
+  const hasOAuth = typeof env.QWEN_CLI_AUTH === 'string' && env.QWEN_CLI_AUTH.trim() !== '';
+  const presets = qwenApiKeys.map((key) => presetFor(key, qwenProvider));
+  const explicitModels = list('OPENAI_MODELS');
+  const models =
+    explicitModels.length > 0
+      ? explicitModels
+      : [...new Set([...(hasOAuth || presets.length === 0 ? OAUTH_MODELS : []), ...presets.flatMap((p) => p.models)])];
+  const aliases: Record<string, string> = {};
+  // Coding Plan names that OAuth accounts refuse; Qwen Code's own answer to them is coder-model.
+  if (models.includes('coder-model')) for (const name of ['qwen3.5-plus', 'qwen3.6-plus']) aliases[name] = 'coder-model';
+  Object.assign(aliases, parseAliases(str('MODEL_ALIASES')));
   return {
     qwenCliAuth: typeof env.QWEN_CLI_AUTH === 'string' ? env.QWEN_CLI_AUTH : undefined,
     apiKeys: list('OPENAI_API_KEY'),
     adminApiKeys: list('ADMIN_API_KEY'),
-    defaultModel: str('OPENAI_MODEL') ?? DEFAULT_MODEL,
-    models: models.length > 0 ? models : OAUTH_MODELS,
+    defaultModel: str('OPENAI_MODEL') ?? (hasOAuth || presets.length === 0 ? DEFAULT_MODEL : presets[0]!.defaultModel),
+    models,
+    modelAliases: aliases,
     openaiBaseUrl: str('OPENAI_BASE_URL') ?? DEFAULT_DASHSCOPE_BASE_URL,
+    explicitBaseUrl: str('OPENAI_BASE_URL'),
+    qwenApiKeys,
+    qwenProvider,
     oauthBaseUrl: (str('QWEN_OAUTH_BASE_URL') ?? DEFAULT_QWEN_OAUTH_BASE_URL).replace(/\/+$/, ''),
     logLevel: LOG_LEVELS.includes(level as LogLevel) ? (level as LogLevel) : 'info',
     maxBodyBytes: int('MAX_BODY_BYTES', 16 * 1024 * 1024),
@@ -68,4 +93,16 @@ export function loadConfig(env: Env): Config {
     responseStartTimeoutMs: Number(str('RESPONSE_START_TIMEOUT_MS') ?? 0) || 0,
     version: VERSION,
   };
+}
+
+/** MODEL_ALIASES: {"gpt-4o":"coder-model",...}; anything else is ignored rather than fatal. */
+function parseAliases(raw: string | undefined): Record<string, string> {
+  if (!raw) return {};
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
+    return Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+  } catch {
+    return {};
+  }
 }

@@ -5,6 +5,9 @@ import { GatewayError } from '../errors.ts';
 import { parseQwenCliAuth } from '../credentials/parse-qwen-cli-auth.ts';
 import type { CredentialAuthority } from './credential-authority.ts';
 import { OAuthTokenSource } from './oauth-token-source.ts';
+import { ApiKeyTokenSource } from './api-key-token-source.ts';
+import { presetFor } from '../qwen/providers.ts';
+import { fingerprint } from '../util/fingerprint.ts';
 import type { TokenSource } from './token-source.ts';
 import { quotaDay, type AccountLedger, type AccountRecord, type UsageDelta } from './account-ledger.ts';
 
@@ -59,10 +62,15 @@ export class AccountPool {
     return this.#sources;
   }
 
-  /** The account for the next attempt, skipping those this request has tried already. */
-  async pick(tried: ReadonlySet<string> = new Set()): Promise<TokenSource> {
-    const sources = await this.sources();
-    if (!Array.isArray(sources)) throw sources;
+  /**
+   * The account for the next attempt, skipping those this request has tried already. In a pool that
+   * mixes OAuth accounts and API keys, a model goes to the accounts that serve it.
+   */
+  async pick(tried: ReadonlySet<string> = new Set(), model?: string): Promise<TokenSource> {
+    const all = await this.sources();
+    if (!Array.isArray(all)) throw all;
+    const fitting = model === undefined ? all : all.filter((s) => !s.models || s.models.includes(model));
+    const sources = fitting.length > 0 ? fitting : all;
     await this.#refreshView();
     const now = this.clock.now();
     const candidates = sources.filter((s) => !tried.has(s.id) && this.#canServe(s, now));
@@ -187,14 +195,24 @@ export class AccountPool {
   }
 
   async #build(): Promise<TokenSource[] | GatewayError> {
-    const parsed = await parseQwenCliAuth(this.config.qwenCliAuth);
-    if (!parsed.ok) {
-      this.logger.error('Qwen credentials are not usable', { code: parsed.error.code, problem: parsed.error.message });
-      return parsed.error;
+    const { qwenCliAuth, qwenApiKeys, qwenProvider, explicitBaseUrl, openaiBaseUrl } = this.config;
+    const sources: TokenSource[] = [];
+    // With only API keys configured, a missing QWEN_CLI_AUTH is no problem; a malformed one always is.
+    if (qwenCliAuth !== undefined || qwenApiKeys.length === 0) {
+      const parsed = await parseQwenCliAuth(qwenCliAuth);
+      if (!parsed.ok) {
+        this.logger.error('Qwen credentials are not usable', { code: parsed.error.code, problem: parsed.error.message });
+        return parsed.error;
+      }
+      for (const seed of parsed.accounts) sources.push(new OAuthTokenSource(seed, this.authority, this.clock, openaiBaseUrl));
     }
-    this.logger.info('Qwen accounts configured', { accounts: parsed.accounts.map((a) => a.id) });
-    return parsed.accounts.map(
-      (seed) => new OAuthTokenSource(seed, this.authority, this.clock, this.config.openaiBaseUrl),
-    );
+    for (const key of qwenApiKeys) {
+      const preset = presetFor(key, qwenProvider);
+      const baseUrl = (explicitBaseUrl ?? preset.baseUrl).replace(/\/+$/, '');
+      // With an explicit base URL the operator knows the models; with a preset, route only its own.
+      sources.push(new ApiKeyTokenSource(`k${await fingerprint(key)}`, key, baseUrl, explicitBaseUrl ? undefined : preset.models));
+    }
+    this.logger.info('Qwen accounts configured', { accounts: sources.map((s) => `${s.id} (${s.kind})`) });
+    return sources;
   }
 }

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.ts';
+import { OAUTH_MODELS } from '../config.ts';
 import type { AccountSeed, QwenCredentials } from '../credentials/qwen-credentials.ts';
 import { baseUrlFromResource } from '../qwen/base-url.ts';
 import { isFresh, type CredentialAuthority } from './credential-authority.ts';
@@ -11,6 +12,7 @@ import type { TokenSource, UpstreamAccess } from './token-source.ts';
  */
 export class OAuthTokenSource implements TokenSource {
   readonly kind = 'qwen-oauth' as const;
+  readonly models = OAUTH_MODELS;
   readonly id: string;
   #cached: QwenCredentials | undefined;
 

@@ -11,6 +11,8 @@ export interface TokenSource {
    * the source must not hand it out again and refreshes past it (once).
    */
   getAccess(options?: { rejected?: string }): Promise<UpstreamAccess>;
+  /** The models this account can serve; undefined when it serves whatever it is asked for. */
+  readonly models?: readonly string[];
   /** When the current access token expires (epoch ms), if it expires at all; for the status page. */
   expiresAt?(): Promise<number | undefined>;
 }

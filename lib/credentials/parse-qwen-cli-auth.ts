@@ -3,7 +3,8 @@ import type { AccountSeed, QwenCredentials } from './qwen-credentials.ts';
 import { fingerprint } from '../util/fingerprint.ts';
 
 const HOW_TO_GET =
-  'Run `npm run login` (or log in with Qwen Code and copy ~/.qwen/oauth_creds.json), then set QWEN_CLI_AUTH to that JSON.';
+  'Run `npm run login` (or log in with Qwen Code and copy ~/.qwen/oauth_creds.json), then set QWEN_CLI_AUTH to that JSON; ' +
+  'with a Qwen API key (DashScope, Coding Plan, ModelScope), set QWEN_API_KEY instead.';
 
 export type ParsedAccounts = { ok: true; accounts: AccountSeed[] } | { ok: false; error: GatewayError };
 

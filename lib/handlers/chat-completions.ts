@@ -6,6 +6,7 @@ import { validateChatRequest } from '../openai/validate-chat-request.ts';
 import { relayChatStream } from '../openai/relay-chat-stream.ts';
 import { normalizeCompletion } from '../openai/normalize-completion.ts';
 import { jsonWithinDeadline } from '../http/json-within-deadline.ts';
+import { resolveModel } from '../models/resolve-model.ts';
 import { buildQwenRequest } from '../qwen/build-qwen-request.ts';
 import { isAuthError, isQuotaError, readUpstreamError, upstreamGatewayError, type UpstreamErrorInfo } from '../qwen/upstream-error.ts';
 import { nextQuotaReset } from '../accounts/account-ledger.ts';
@@ -15,7 +16,7 @@ import type { ChatRequest } from '../openai/validate-chat-request.ts';
 /** POST /v1/chat/completions */
 export async function chatCompletions(request: Request, deps: Deps, ctx: RequestContext): Promise<Response> {
   const body = validateChatRequest(await readJsonBody(request, deps.config.maxBodyBytes));
-  const model = typeof body.model === 'string' ? body.model : deps.config.defaultModel;
+  const model = resolveModel(typeof body.model === 'string' ? body.model : undefined, deps.config);
   const stream = body.stream === true;
   ctx.fields.model = model;
   ctx.fields.stream = stream;
@@ -106,7 +107,7 @@ async function callSomeAccount(
   const tried = new Set<string>();
   let last: GatewayError | undefined;
   for (;;) {
-    const source = await deps.accounts.pick(tried).catch((noneLeft: unknown) => {
+    const source = await deps.accounts.pick(tried, model).catch((noneLeft: unknown) => {
       throw last && noneLeft instanceof GatewayError ? explainExhausted(noneLeft, last) : noneLeft;
     });
     tried.add(source.id);

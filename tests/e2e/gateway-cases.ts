@@ -493,6 +493,39 @@ export function defineGatewayCases(start: StartTarget): void {
     });
   });
 
+  describe('models and Qwen API keys', () => {
+    test('names clients hard-code are mapped; unknown models get a 404 before Qwen is called', async () => {
+      const gw = await gateway({ MODEL_ALIASES: '{"my-coder":"qwen3-coder-plus"}' });
+      await client(gw).chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'alias' }] });
+      expect(lastChatBody().model).toBe('coder-model');
+      await client(gw).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'alias' }] });
+      expect(lastChatBody().model).toBe('qwen3-coder-flash');
+      await client(gw).chat.completions.create({ model: 'my-coder', messages: [{ role: 'user', content: 'alias' }] });
+      expect(lastChatBody().model).toBe('qwen3-coder-plus');
+      const before = chatCalls().length;
+      const error = await client(gw).chat.completions.create({ model: 'llama-3', messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
+      expect(error).toBeInstanceOf(OpenAI.NotFoundError);
+      expect(error.code).toBe('model_not_found');
+      expect(chatCalls().length).toBe(before);
+    });
+
+    test('a Qwen API key is served with the same features, without the OAuth-only headers', async () => {
+      const key = fake.mintCredentials().access_token;
+      const gw = await start({ QWEN_API_KEY: key, OPENAI_BASE_URL: `${fake.apiUrl}/v1`, OPENAI_MODELS: 'qwen3-coder-plus,qwen3-coder-flash', OPENAI_API_KEY: KEYS[0]!, LOG_LEVEL: 'warn' });
+      targets.push(gw);
+      const models = await client(gw).models.list();
+      expect(models.data.map((m) => m.id)).toEqual(['qwen3-coder-plus', 'qwen3-coder-flash']);
+      const stream = await client(gw).chat.completions.create({ messages: [{ role: 'user', content: 'by key' }], stream: true });
+      let text = '';
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+      expect(text).toContain('by key');
+      const sent = chatCalls().at(-1)!;
+      expect(sent.headers.authorization).toBe(`Bearer ${key}`);
+      expect(sent.headers['x-dashscope-authtype']).toBeUndefined();
+      expect((sent.json as { model: string }).model).toBe('qwen3-coder-plus');
+    });
+  });
+
   describe('upstream failures', () => {
     let gw: GatewayTarget;
     beforeAll(async () => {
