@@ -2,7 +2,7 @@ import type { Deps } from './deps.ts';
 import { GatewayError, asGatewayError, toErrorResponse } from './errors.ts';
 import { authenticateClient } from './http/client-auth.ts';
 import { corsHeaders } from './http/cors.ts';
-import type { RequestContext } from './http/request-context.ts';
+import { serverTiming, timed, type RequestContext } from './http/request-context.ts';
 import { routes, type Route } from './routes.ts';
 
 /**
@@ -10,7 +10,7 @@ import { routes, type Route } from './routes.ts';
  * errors become responses, and where each request gets its id, CORS headers and log line.
  */
 export async function handle(request: Request, deps: Deps): Promise<Response> {
-  const ctx: RequestContext = { id: `req_${crypto.randomUUID().replaceAll('-', '')}`, startedAt: deps.clock.now(), fields: {} };
+  const ctx: RequestContext = { id: `req_${crypto.randomUUID().replaceAll('-', '')}`, startedAt: deps.clock.now(), fields: {}, timings: {} };
   const url = new URL(request.url);
   const path = url.pathname.replace(/^\/api(?=\/)/, '');
   let response: Response;
@@ -30,6 +30,7 @@ export async function handle(request: Request, deps: Deps): Promise<Response> {
   const headers = new Headers(response.headers);
   for (const [name, value] of Object.entries(corsHeaders(request))) headers.set(name, value);
   headers.set('x-request-id', ctx.id);
+  headers.set('server-timing', serverTiming(ctx, deps.clock.now()));
   const out = new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 
   const log = () =>
@@ -69,9 +70,9 @@ async function dispatch(request: Request, path: string, deps: Deps, ctx: Request
       headers: { allow: `${allowed}, OPTIONS` },
     });
   }
-  if (route.auth === 'client') await authenticateClient(request, deps.config.apiKeys);
-  if (route.auth === 'admin') {
-    await authenticateClient(request, deps.config.adminApiKeys.length > 0 ? deps.config.adminApiKeys : deps.config.apiKeys);
+  if (route.auth !== 'none') {
+    const keys = route.auth === 'admin' && deps.config.adminApiKeys.length > 0 ? deps.config.adminApiKeys : deps.config.apiKeys;
+    await timed(ctx, 'auth', () => deps.clock.now(), () => authenticateClient(request, keys));
   }
   return handler(request, deps, ctx);
 }

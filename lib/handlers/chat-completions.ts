@@ -1,6 +1,6 @@
 import type { Deps } from '../deps.ts';
 import { GatewayError } from '../errors.ts';
-import type { RequestContext } from '../http/request-context.ts';
+import { timed, type RequestContext } from '../http/request-context.ts';
 import { readJsonBody } from '../http/read-json-body.ts';
 import { validateChatRequest } from '../openai/validate-chat-request.ts';
 import { relayChatStream } from '../openai/relay-chat-stream.ts';
@@ -173,14 +173,15 @@ async function callWithRefresh(
   upstream: AbortController,
   ctx: RequestContext,
 ): Promise<Response> {
-  let access = await source.getAccess();
-  let response = await send(access, body, model, deps, upstream);
+  const now = () => deps.clock.now();
+  let access = await timed(ctx, 'token', now, () => source.getAccess());
+  let response = await timed(ctx, 'qwen', now, () => send(access, body, model, deps, upstream));
   if (response.ok) return response;
   let info = await readUpstreamError(response);
   if (isAuthError(info)) {
     deps.logger.warn('Qwen rejected the access token; refreshing once', { requestId: ctx.id, account: source.id, status: info.status });
-    access = await source.getAccess({ rejected: access.token });
-    response = await send(access, body, model, deps, upstream);
+    access = await timed(ctx, 'token', now, () => source.getAccess({ rejected: access.token }));
+    response = await timed(ctx, 'qwen', now, () => send(access, body, model, deps, upstream));
     if (response.ok) return response;
     info = await readUpstreamError(response);
     if (isAuthError(info)) throw credentialsRejected(source.id, info);

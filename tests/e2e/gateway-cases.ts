@@ -263,6 +263,8 @@ export function defineGatewayCases(start: StartTarget): void {
       expect(res.headers.get('cache-control')).toBe('no-cache, no-transform');
       expect(res.headers.get('x-accel-buffering')).toBe('no');
       expect(res.headers.get('x-request-id')).toMatch(/^req_/);
+      // The gateway's own cost, visible to operators in production (and in browsers' dev tools).
+      expect(res.headers.get('server-timing')).toMatch(/auth;dur=[\d.]+, token;dur=[\d.]+, qwen;dur=[\d.]+, gateway;dur=[\d.]+/);
       const text = await res.text();
       expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
     });
@@ -515,7 +517,8 @@ export function defineGatewayCases(start: StartTarget): void {
       targets.push(gw);
       const models = await client(gw).models.list();
       expect(models.data.map((m) => m.id)).toEqual(['qwen3-coder-plus', 'qwen3-coder-flash']);
-      const stream = await client(gw).chat.completions.create({ messages: [{ role: 'user', content: 'by key' }], stream: true });
+      // No model named: the default for the keys' models is used.
+      const stream = await client(gw).chat.completions.create({ messages: [{ role: 'user', content: 'by key' }], stream: true } as never as OpenAI.ChatCompletionCreateParamsStreaming);
       let text = '';
       for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
       expect(text).toContain('by key');
