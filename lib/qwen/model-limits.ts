@@ -1,0 +1,58 @@
+/**
+ * What the gateway knows about Qwen's models: the output-token ceiling Qwen enforces (a larger
+ * `max_tokens` is refused with 400 "Range of max_tokens should be [1, <limit>]", protocol §9.2) and
+ * whether the model reads images. Figures are Qwen Code's own (`tokenLimits.ts`, protocol §6) so
+ * the gateway clamps exactly where Qwen Code clamps; a model not in the table is not clamped (the
+ * gateway cannot know its ceiling, and guessing low would cut answers short).
+ */
+export interface ModelInfo {
+  /** Largest `max_tokens` Qwen accepts for the model; absent when unknown (no clamp). */
+  readonly outputTokens?: number;
+  readonly inputTokens?: number;
+  /** The model reads `image_url` parts (Qwen Code also sends it `vl_high_resolution_images`). */
+  readonly vision: boolean;
+}
+
+/**
+ * Keys are model ids (lower case). A key also covers its dated snapshots and suffixed variants:
+ * `qwen3-coder-plus` matches `qwen3-coder-plus-2025-09-23` (Qwen Code matches families the same way).
+ */
+export type ModelLimits = Readonly<Record<string, ModelInfo>>;
+
+export const QWEN_MODEL_LIMITS: ModelLimits = {
+  // coder-model: 64K output (tokenLimits.ts). Since Qwen Code 0.14.5 it is "Qwen 3.6 Plus" with
+  // capabilities.vision = true, and Qwen Code sends it vl_high_resolution_images.
+  'coder-model': { inputTokens: 1_048_576, outputTokens: 65_536, vision: true },
+  'qwen3-coder-plus': { inputTokens: 1_048_576, outputTokens: 65_536, vision: false },
+  // Not in Qwen Code's output table, so Qwen Code falls back to its 32K default.
+  'qwen3-coder-flash': { inputTokens: 1_048_576, outputTokens: 32_768, vision: false },
+  // The 2025 vision alias (qwen3-vl-plus-2025-09-23): 8K output.
+  'vision-model': { inputTokens: 131_072, outputTokens: 8_192, vision: true },
+  'qwen3-vl-plus': { inputTokens: 262_144, outputTokens: 32_768, vision: true },
+  // Families Qwen Code's DashScope provider treats as vision models; their output ceilings are not
+  // in the sources read, so they are not clamped.
+  'qwen-vl': { vision: true },
+  'qwen3-vl': { vision: true },
+  'qwen3.5-plus': { vision: true },
+  'qwen3.6-plus': { vision: true },
+  'qwen3.7-plus': { vision: true },
+};
+
+/**
+ * Where images go when the requested model cannot read them. `vision-model` is the alias Qwen Code's
+ * vision auto-switch used for OAuth accounts (protocol §6); configurable because it may not exist
+ * on every account type.
+ */
+export const DEFAULT_VISION_MODEL = 'vision-model';
+
+/** The table entry for `model`: exact id first, else the longest key that is a `<key>-…` prefix. */
+export function lookupModel(limits: ModelLimits, model: string): ModelInfo | undefined {
+  const id = model.trim().toLowerCase();
+  const exact = limits[id];
+  if (exact) return exact;
+  let best: string | undefined;
+  for (const key of Object.keys(limits)) {
+    if (id.startsWith(`${key}-`) && (best === undefined || key.length > best.length)) best = key;
+  }
+  return best === undefined ? undefined : limits[best];
+}
