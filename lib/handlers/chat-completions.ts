@@ -7,7 +7,8 @@ import { relayChatStream } from '../openai/relay-chat-stream.ts';
 import { normalizeCompletion } from '../openai/normalize-completion.ts';
 import { jsonWithinDeadline } from '../http/json-within-deadline.ts';
 import { resolveModel } from '../models/resolve-model.ts';
-import { buildQwenRequest } from '../qwen/build-qwen-request.ts';
+import { buildQwenRequest, type QwenPromptIds } from '../qwen/build-qwen-request.ts';
+import { stableUuid } from '../util/stable-uuid.ts';
 import { isAuthError, isQuotaError, readUpstreamError, upstreamGatewayError, type UpstreamErrorInfo } from '../qwen/upstream-error.ts';
 import { nextQuotaReset } from '../accounts/account-ledger.ts';
 import type { TokenSource, UpstreamAccess } from '../accounts/token-source.ts';
@@ -17,6 +18,7 @@ import type { ChatRequest } from '../openai/validate-chat-request.ts';
 export async function chatCompletions(request: Request, deps: Deps, ctx: RequestContext): Promise<Response> {
   const body = validateChatRequest(await readJsonBody(request, deps.config.maxBodyBytes));
   const model = resolveModel(typeof body.model === 'string' ? body.model : undefined, deps.config);
+  const turn: Turn = { model, ids: { sessionId: await sessionIdOf(body), promptId: ctx.id } };
   const stream = body.stream === true;
   ctx.fields.model = model;
   ctx.fields.stream = stream;
@@ -31,7 +33,7 @@ export async function chatCompletions(request: Request, deps: Deps, ctx: Request
 
   if (!stream) {
     const answer = (async () => {
-      const { source, response } = await callSomeAccount(body, model, deps, upstream, ctx);
+      const { source, response } = await callSomeAccount(body, turn, deps, upstream, ctx);
       ctx.fields.upstreamMs = deps.clock.now() - ctx.startedAt;
       const completion = await readCompletion(response);
       countUsage(source, completion.usage);
@@ -49,7 +51,7 @@ export async function chatCompletions(request: Request, deps: Deps, ctx: Request
     });
   }
 
-  const { source, response } = await callSomeAccount(body, model, deps, upstream, ctx);
+  const { source, response } = await callSomeAccount(body, turn, deps, upstream, ctx);
   ctx.fields.upstreamMs = deps.clock.now() - ctx.startedAt;
   if (!response.body) throw new GatewayError({ status: 502, code: 'upstream_bad_response', message: 'Qwen answered without a body.' });
   let settle!: () => void;
@@ -80,6 +82,21 @@ export async function chatCompletions(request: Request, deps: Deps, ctx: Request
   });
 }
 
+/** What one client request asks of Qwen, whichever account ends up serving it. */
+interface Turn {
+  model: string;
+  ids: QwenPromptIds;
+}
+
+/**
+ * Qwen Code sends one sessionId for a whole conversation. A gateway sees each turn separately, so
+ * a conversation is recognised by how it begins: its first two messages, which every later turn
+ * repeats. Qwen's prompt cache is keyed by session, so this keeps the cache warm across turns.
+ */
+function sessionIdOf(body: ChatRequest): Promise<string> {
+  return stableUuid(JSON.stringify((body.messages as unknown[]).slice(0, 2)));
+}
+
 async function readCompletion(response: Response): Promise<Record<string, unknown>> {
   const text = await response.text();
   try {
@@ -99,7 +116,7 @@ async function readCompletion(response: Response): Promise<Record<string, unknow
  */
 async function callSomeAccount(
   body: ChatRequest,
-  model: string,
+  turn: Turn,
   deps: Deps,
   upstream: AbortController,
   ctx: RequestContext,
@@ -107,13 +124,13 @@ async function callSomeAccount(
   const tried = new Set<string>();
   let last: GatewayError | undefined;
   for (;;) {
-    const source = await deps.accounts.pick(tried, model).catch((noneLeft: unknown) => {
+    const source = await deps.accounts.pick(tried, turn.model).catch((noneLeft: unknown) => {
       throw last && noneLeft instanceof GatewayError ? explainExhausted(noneLeft, last) : noneLeft;
     });
     tried.add(source.id);
     ctx.fields.account = source.id;
     try {
-      return { source, response: await callWithRefresh(source, body, model, deps, upstream, ctx) };
+      return { source, response: await callWithRefresh(source, body, turn, deps, upstream, ctx) };
     } catch (thrown) {
       if (!(thrown instanceof GatewayError)) throw thrown;
       last = thrown;
@@ -168,20 +185,20 @@ function totalTokens(usage: unknown): number {
 async function callWithRefresh(
   source: TokenSource,
   body: ChatRequest,
-  model: string,
+  turn: Turn,
   deps: Deps,
   upstream: AbortController,
   ctx: RequestContext,
 ): Promise<Response> {
   const now = () => deps.clock.now();
   let access = await timed(ctx, 'token', now, () => source.getAccess());
-  let response = await timed(ctx, 'qwen', now, () => send(access, body, model, deps, upstream));
+  let response = await timed(ctx, 'qwen', now, () => send(access, body, turn, deps, upstream));
   if (response.ok) return response;
   let info = await readUpstreamError(response);
   if (isAuthError(info)) {
     deps.logger.warn('Qwen rejected the access token; refreshing once', { requestId: ctx.id, account: source.id, status: info.status });
     access = await timed(ctx, 'token', now, () => source.getAccess({ rejected: access.token }));
-    response = await timed(ctx, 'qwen', now, () => send(access, body, model, deps, upstream));
+    response = await timed(ctx, 'qwen', now, () => send(access, body, turn, deps, upstream));
     if (response.ok) return response;
     info = await readUpstreamError(response);
     if (isAuthError(info)) throw credentialsRejected(source.id, info);
@@ -192,11 +209,11 @@ async function callWithRefresh(
 async function send(
   access: UpstreamAccess,
   body: ChatRequest,
-  model: string,
+  turn: Turn,
   deps: Deps,
   upstream: AbortController,
 ): Promise<Response> {
-  const call = buildQwenRequest(body, access, model);
+  const call = buildQwenRequest(body, access, turn.model, turn.ids);
   const timeout = setTimeout(() => upstream.abort('connect timeout'), deps.config.upstreamConnectTimeoutMs);
   try {
     return await deps.fetch(call.url, {

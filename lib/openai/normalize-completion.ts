@@ -30,15 +30,6 @@ export function normalizeCompletion(completion: Json): Json {
   return completion;
 }
 
-/**
- * One chunk of a stream, without per-stream state. The relay should use createStreamNormalizer;
- * this stays for callers that only need the schema fix.
- */
-export function normalizeChunk(chunk: Json): Json {
-  dropNullFingerprint(chunk);
-  return chunk;
-}
-
 function normalizeMessage(message: Json, choice: Json): void {
   for (const field of ['reasoning_content', 'reasoning']) {
     if (message[field] === '' || message[field] === null) delete message[field];

@@ -1,7 +1,7 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { GatewayError, toErrorEvent } from '../errors.ts';
 import { parseUpstreamError } from '../qwen/upstream-error.ts';
-import { normalizeChunk } from './normalize-completion.ts';
+import { createStreamNormalizer } from './stream-normalizer.ts';
 
 export interface StreamSummary {
   usage?: unknown;
@@ -27,7 +27,8 @@ const DONE = encoder.encode('data: [DONE]\n\n');
 /**
  * Relays Qwen's SSE answer to the client, frame by frame, as soon as each frame is complete.
  * Frames pass through with their content as Qwen wrote it; the gateway only:
- * - brings each chunk to OpenAI's schema (normalizeChunk);
+ * - brings each chunk to OpenAI's schema and hides Qwen's stream quirks (createStreamNormalizer:
+ *   tool-call index collisions, accumulated text instead of deltas, leaked <think> tags);
  * - drops the usage-only chunk when the client did not ask for it (the gateway always asks Qwen);
  * - turns Qwen's in-band errors (an `error` object, DashScope `event:error` frames,
  *   `finish_reason:"error_finish"`) into OpenAI's error frame and ends the stream;
@@ -41,6 +42,7 @@ const DONE = encoder.encode('data: [DONE]\n\n');
 export function relayChatStream(upstream: ReadableStream<Uint8Array>, options: RelayOptions): ReadableStream<Uint8Array> {
   const reader = upstream.getReader();
   const summary: StreamSummary = { chunks: 0 };
+  const normalizer = createStreamNormalizer();
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let finished = false;
   let keepAliveTimer: ReturnType<typeof setTimeout> | undefined;
@@ -139,8 +141,10 @@ export function relayChatStream(upstream: ReadableStream<Uint8Array>, options: R
       if (typeof choice.finish_reason === 'string') summary.finishReason = choice.finish_reason;
     }
     if (choices.length === 0 && chunk.usage && !options.includeUsage) return;
+    const normalized = normalizer.chunk(chunk);
+    if (!normalized) return;
     summary.chunks++;
-    emit(encoder.encode(`data: ${JSON.stringify(normalizeChunk(chunk))}\n\n`));
+    emit(encoder.encode(`data: ${JSON.stringify(normalized)}\n\n`));
   };
 
   const parser = createParser({

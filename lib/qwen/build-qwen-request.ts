@@ -2,6 +2,8 @@ import type { ChatRequest } from '../openai/validate-chat-request.ts';
 import type { UpstreamAccess } from '../accounts/token-source.ts';
 import { QWEN_CODE_USER_AGENT } from './constants.ts';
 import { toQwenMessages } from './to-qwen-messages.ts';
+import { shapeQwenBody } from './shape-qwen-body.ts';
+import { QWEN_MODEL_LIMITS } from './model-limits.ts';
 
 export interface QwenCall {
   url: string;
@@ -10,21 +12,28 @@ export interface QwenCall {
   stream: boolean;
 }
 
+/** Qwen Code's ids for a prompt (per request) and the session it belongs to (per conversation). */
+export interface QwenPromptIds {
+  sessionId: string;
+  promptId: string;
+}
+
 /**
  * The request Qwen receives for a client's chat completion. The client's fields pass through
  * (its `model` is honoured); what changes, changes because Qwen needs it:
  * - roles Qwen refuses are mapped to the ones it accepts (toQwenMessages);
- * - `max_completion_tokens` becomes `max_tokens`, the only name Qwen reads (protocol §4);
+ * - the body is shaped as Qwen Code shapes it (shapeQwenBody): `max_tokens` (the only name Qwen
+ *   reads) clamped to the model's limit, reasoning effort as enable_thinking, tool schemas cleaned,
+ *   fields Qwen refuses dropped, and for OAuth accounts Qwen Code's metadata and cache markers;
  * - streams always ask for usage, which the gateway needs for its own accounting; whether the
  *   client sees the usage chunk is decided on the way back.
  */
-export function buildQwenRequest(request: ChatRequest, access: UpstreamAccess, model: string): QwenCall {
-  const { max_completion_tokens, stream_options, ...rest } = request as Record<string, unknown>;
+export function buildQwenRequest(request: ChatRequest, access: UpstreamAccess, model: string, ids: QwenPromptIds): QwenCall {
   const stream = request.stream === true;
-  const body: Record<string, unknown> = { ...rest, model, messages: toQwenMessages(request.messages as never) };
-  if (body.max_tokens == null && typeof max_completion_tokens === 'number') body.max_tokens = max_completion_tokens;
-  if (stream) body.stream_options = { ...(stream_options as object | null), include_usage: true };
-  else delete body.stream_options;
+  const body = shapeQwenBody(
+    { ...(request as Record<string, unknown>), model, messages: toQwenMessages(request.messages as never) },
+    { stream, oauth: access.kind === 'qwen-oauth', ...ids, modelLimits: QWEN_MODEL_LIMITS },
+  );
   return {
     url: `${access.baseUrl}/chat/completions`,
     headers: qwenHeaders(access, stream),

@@ -529,6 +529,121 @@ export function defineGatewayCases(start: StartTarget): void {
     });
   });
 
+  describe("speaking Qwen like Qwen Code, and hiding Qwen's quirks", () => {
+    let gw: GatewayTarget;
+    beforeAll(async () => {
+      gw = await gateway();
+    });
+    afterEach(() =>
+      fake.setScenario({ thinkTagLeak: false, toolIndexCollision: false, errorFinish: false, sseErrorFrame: false, noDone: false, explicitCacheUsage: false, sseSplit: null, sseCrlf: false, sseNoSpace: false, sseComments: false }),
+    );
+    async function collect(request: Omit<OpenAI.ChatCompletionCreateParamsStreaming, 'stream' | 'model'> & { model?: string }) {
+      const stream = await client(gw).chat.completions.create({ model: 'coder-model', ...request, stream: true });
+      let content = '';
+      let reasoning = '';
+      const calls: Record<number, { id?: string; name?: string; args: string }> = {};
+      const chunks: OpenAI.ChatCompletionChunk[] = [];
+      for await (const chunk of stream) {
+        assertOpenAISchema('CreateChatCompletionStreamResponse', chunk);
+        chunks.push(chunk);
+        const delta = chunk.choices[0]?.delta as (OpenAI.ChatCompletionChunk.Choice.Delta & { reasoning_content?: string }) | undefined;
+        content += delta?.content ?? '';
+        reasoning += delta?.reasoning_content ?? '';
+        for (const call of delta?.tool_calls ?? []) {
+          const slot = (calls[call.index] ??= { args: '' });
+          slot.id ??= call.id;
+          slot.name ??= call.function?.name;
+          slot.args += call.function?.arguments ?? '';
+        }
+      }
+      return { content, reasoning, calls, chunks, finish: chunks.map((c) => c.choices[0]?.finish_reason).find(Boolean) };
+    }
+
+    test('Qwen receives what Qwen Code sends: its headers, metadata, cache_control, include_usage', async () => {
+      await collect({ messages: [{ role: 'system', content: 'be terse' }, { role: 'user', content: 'headers' }] });
+      const sent = chatCalls().at(-1)!;
+      expect(sent.headers['user-agent']).toMatch(/^QwenCode\/\d+\.\d+\.\d+ \(/);
+      expect(sent.headers['x-dashscope-useragent']).toBe(sent.headers['user-agent']);
+      expect(sent.headers['x-dashscope-cachecontrol']).toBe('enable');
+      expect(sent.headers['x-dashscope-authtype']).toBe('qwen-oauth');
+      expect(sent.headers.accept).toBe('text/event-stream');
+      const body = sent.json as Record<string, any>;
+      expect(body.metadata).toMatchObject({ sessionId: expect.any(String), promptId: expect.any(String) });
+      expect(body.stream_options).toEqual({ include_usage: true });
+      expect(body.messages[0]).toMatchObject({ role: 'system', content: [{ type: 'text', text: 'be terse', cache_control: { type: 'ephemeral' } }] });
+      expect(body.messages.at(-1).content.at(-1).cache_control).toEqual({ type: 'ephemeral' });
+    });
+
+    test('max_tokens above the model limit is clamped instead of refused', async () => {
+      const completion = await client(gw).chat.completions.create({ model: 'vision-model', max_tokens: 100_000, messages: [{ role: 'user', content: 'clamp' }] });
+      expect(completion.choices[0]?.message.content).toContain('clamp');
+      expect(lastChatBody().max_tokens).toBe(8192);
+    });
+
+    test('reasoning_effort maps to enable_thinking / thinking_budget, and reasoning reaches the client', async () => {
+      const result = await collect({ messages: [{ role: 'user', content: 'ponder' }], reasoning_effort: 'low' });
+      expect(lastChatBody()).toMatchObject({ enable_thinking: true, thinking_budget: 1024 });
+      expect(lastChatBody()).not.toHaveProperty('reasoning_effort');
+      expect(result.reasoning).toContain('ponder');
+      expect(result.content).toContain('ponder');
+    });
+
+    test('<think> leaked into content is moved to reasoning_content', async () => {
+      fake.setScenario({ thinkTagLeak: true });
+      const result = await collect({ messages: [{ role: 'user', content: 'leak [[think]]' }] });
+      expect(result.content).not.toMatch(/<\/?think>/);
+      expect(result.reasoning).toContain('Thinking about');
+      expect(result.content).toContain('leak');
+    });
+
+    test('tool calls with colliding indexes are renumbered so the client assembles each call', async () => {
+      fake.setScenario({ toolIndexCollision: true });
+      const result = await collect({
+        messages: [{ role: 'user', content: 'two calls [[tools:2]]' }],
+        tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }],
+      });
+      const calls = Object.values(result.calls);
+      expect(calls).toHaveLength(2);
+      expect(new Set(calls.map((c) => c.id)).size).toBe(2);
+      for (const call of calls) expect(JSON.parse(call.args)).toMatchObject({ query: expect.any(String) });
+      expect(result.finish).toBe('tool_calls');
+    });
+
+    test('rich tool schemas are cleaned of keywords Qwen refuses', async () => {
+      await client(gw).chat.completions.create({
+        model: 'coder-model',
+        messages: [{ role: 'user', content: 'schema' }],
+        tools: [{ type: 'function', function: { name: 'edit', parameters: { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { path: { type: 'string' } }, required: ['path'] } } }],
+      });
+      const tool = (lastChatBody().tools as Array<{ function: { parameters: Record<string, unknown> } }>)[0]!;
+      expect(tool.function.parameters).not.toHaveProperty('$schema');
+      expect(tool.function.parameters).toMatchObject({ type: 'object', properties: { path: { type: 'string' } } });
+    });
+
+    test('error_finish and DashScope error frames become an error the SDK raises, not answer text', async () => {
+      for (const knob of [{ errorFinish: true }, { sseErrorFrame: true }]) {
+        fake.setScenario({ ...knob, streamFaultAfterChunks: 2 });
+        const error = await collect({ messages: [{ role: 'user', content: 'quirk [[long:5]]' }] }).catch((e) => e);
+        expect(error).toBeInstanceOf(OpenAI.APIError);
+        expect(String(error.message)).toMatch(/Throttling|quota/i);
+        fake.setScenario({ errorFinish: false, sseErrorFrame: false });
+      }
+    });
+
+    test('a finished stream without [DONE], split at every few bytes with CRLF and comments, still ends well', async () => {
+      fake.setScenario({ noDone: true, sseSplit: [1, 3, 7], sseCrlf: true, sseNoSpace: true, sseComments: true });
+      const result = await collect({ messages: [{ role: 'user', content: 'héllo 你好 wörld' }] });
+      expect(result.content).toContain('héllo 你好 wörld');
+      expect(result.finish).toBe('stop');
+    });
+
+    test('cached-token usage details pass through in the usage chunk', async () => {
+      fake.setScenario({ explicitCacheUsage: true });
+      const result = await collect({ messages: [{ role: 'user', content: 'cache' }], stream_options: { include_usage: true } });
+      expect(result.chunks.at(-1)?.usage?.prompt_tokens_details).toMatchObject({ cached_tokens: expect.any(Number) });
+    });
+  });
+
   describe('upstream failures', () => {
     let gw: GatewayTarget;
     beforeAll(async () => {

@@ -12,13 +12,6 @@ const FIXTURES = new URL('../fixtures/qwen-streams/', import.meta.url);
 const fixtureNames = readdirSync(FIXTURES).filter((name) => name.endsWith('.txt')).sort();
 const fixture = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
 
-/**
- * The relay calls the stream normalizer once the owner wires it in (it calls the stateless
- * normalizeChunk until then); the assembled-result checks through the relay run from that moment.
- * Remove this switch after wiring.
- */
-const RELAY_WIRED = readFileSync(new URL('../../lib/openai/relay-chat-stream.ts', import.meta.url), 'utf8').includes('createStreamNormalizer');
-
 interface ExpectedCall {
   id: string;
   name: string;
@@ -280,7 +273,7 @@ describe('Qwen stream fixtures through relayChatStream, one byte per read', () =
       }
     });
 
-    test.skipIf(!RELAY_WIRED)('assembles into the answer Qwen meant', async () => {
+    test('assembles into the answer Qwen meant', async () => {
       const { data } = await relayBytes(fixture(name));
       const client = new ClientAssembler();
       for (const frame of data) {
