@@ -1,0 +1,13 @@
+import { handle } from '../lib/handle.ts';
+import { vercelDeps, type VercelRequestContext } from './_shared/vercel-deps.ts';
+
+export const config = { runtime: 'edge' };
+
+/**
+ * Every path no other function serves (vercel.json's last rewrite). It runs the whole core rather
+ * than a canned 404: an unknown path gets the gateway's OpenAI-shaped 404, a preflight anywhere its
+ * 204, and an endpoint the core gains later works here before it gets a function of its own.
+ */
+export default async function fallback(request: Request, ctx?: VercelRequestContext): Promise<Response> {
+  return handle(request, await vercelDeps(ctx));
+}
