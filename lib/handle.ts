@@ -22,8 +22,8 @@ export async function handle(request: Request, deps: Deps): Promise<Response> {
     // Server-side failures carry their message into the request's log line (configuration problems
     // were logged once already, where they were found); a bug also gets its own error line.
     if (error.status >= 500 && !CONFIG_ERRORS.has(error.code ?? '')) ctx.fields.error = error.message;
-    if (error.status === 500) {
-      deps.logger.error('unexpected error', { requestId: ctx.id, cause: describeCause(error.cause) });
+    if (!(thrown instanceof GatewayError)) {
+      deps.logger.error('unexpected error', { requestId: ctx.id, cause: describeCause(thrown) });
     }
     response = toErrorResponse(error);
   }

@@ -26,6 +26,9 @@ export interface CreateVercelDepsOptions {
   edgeConfigTtlMs?: number;
 }
 
+/** Under Vercel's 25 s limit to start a response, with room for the function's own start. */
+export const VERCEL_RESPONSE_START_MS = 20_000;
+
 /** How long one Edge Config read is used before the next request reads it again. */
 export const EDGE_CONFIG_TTL_MS = 10_000;
 const EDGE_CONFIG_KEYS = ['apiKeys', 'models', 'defaultModel'];
@@ -49,7 +52,9 @@ export function vercelProcessEnv(): Env {
  * Config may change are not ones the AccountPool reads, so its copy of the env config stays right.
  */
 export function createVercelDeps(env: Env = vercelProcessEnv(), options: CreateVercelDepsOptions = {}): VercelGateway {
-  const base = loadConfig(env);
+  // Vercel ends an Edge Function that has not started its response within 25 s; a long
+  // non-streaming answer commits to 200 before that (see json-within-deadline.ts).
+  const base = loadConfig({ RESPONSE_START_TIMEOUT_MS: String(VERCEL_RESPONSE_START_MS), ...env });
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createConsoleLogger(base.logLevel);
   const deps = createDeps({ env, store: storeFromEnv(env, logger), config: base, clock, logger });

@@ -139,3 +139,12 @@ describe('host wiring', () => {
     expect(memory.store.name).toBe('memory');
   });
 });
+
+describe('Vercel platform limits', () => {
+  test('non-streaming answers commit before the 25 s response-start limit by default, and the operator can change it', async () => {
+    const { gateway } = setup();
+    expect((await gateway.depsFor()).config.responseStartTimeoutMs).toBe(20_000);
+    const custom = createVercelDeps({ ...ENV, RESPONSE_START_TIMEOUT_MS: '5000' }, { edgeConfig: { getAll: async () => ({}) } });
+    expect((await custom.depsFor()).config.responseStartTimeoutMs).toBe(5_000);
+  });
+});
