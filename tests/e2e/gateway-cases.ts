@@ -28,6 +28,14 @@ export function defineGatewayCases(start: StartTarget): void {
   }
   const client = (target: GatewayTarget, apiKey = KEYS[0]!) =>
     new OpenAI({ baseURL: `${target.url}/v1`, apiKey, maxRetries: 0 });
+  /** A raw POST to the chat endpoint, for what the SDK hides (status, headers, the SSE text). */
+  const postChat = (target: GatewayTarget, body: string | object, init: RequestInit = {}) =>
+    fetch(`${target.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEYS[0]}`, 'content-type': 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+      ...init,
+    });
   const chatCalls = () => fake.requests.filter((r) => r.server === 'api' && r.path.endsWith('/chat/completions'));
   const lastChatBody = () => chatCalls().at(-1)?.json as Record<string, unknown>;
 
@@ -142,11 +150,7 @@ export function defineGatewayCases(start: StartTarget): void {
     });
 
     test('the default model is used when a request names none', async () => {
-      const res = await fetch(`${gw.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${KEYS[0]}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ messages: [{ role: 'user', content: 'no model' }] }),
-      });
+      const res = await postChat(gw, { messages: [{ role: 'user', content: 'no model' }] });
       expect(res.status).toBe(200);
       expect(lastChatBody().model).toBe('coder-model');
     });
@@ -254,11 +258,7 @@ export function defineGatewayCases(start: StartTarget): void {
     });
 
     test('SSE answers carry the headers that stop buffering in between', async () => {
-      const res = await fetch(`${gw.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${KEYS[0]}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'coder-model', stream: true, messages: [{ role: 'user', content: 'h' }] }),
-      });
+      const res = await postChat(gw, { model: 'coder-model', stream: true, messages: [{ role: 'user', content: 'h' }] });
       expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
       expect(res.headers.get('cache-control')).toBe('no-cache, no-transform');
       expect(res.headers.get('x-accel-buffering')).toBe('no');
@@ -300,11 +300,7 @@ export function defineGatewayCases(start: StartTarget): void {
     for (const [name, body, pattern] of cases) {
       test(name, async () => {
         const before = chatCalls().length;
-        const res = await fetch(`${gw.url}/v1/chat/completions`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${KEYS[0]}`, 'content-type': 'application/json' },
-          body,
-        });
+        const res = await postChat(gw, body);
         expect(res.status).toBe(400);
         const error = await res.json();
         assertOpenAISchema('ErrorResponse', error);
@@ -316,11 +312,7 @@ export function defineGatewayCases(start: StartTarget): void {
 
     test('an oversized body is refused with a 413', async () => {
       const before = chatCalls().length;
-      const res = await fetch(`${gw.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${KEYS[0]}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ messages: [{ role: 'user', content: 'x'.repeat(10_000) }] }),
-      });
+      const res = await postChat(gw, { messages: [{ role: 'user', content: 'x'.repeat(10_000) }] });
       expect(res.status).toBe(413);
       expect((await res.json()).error.message).toMatch(/MAX_BODY_BYTES/);
       expect(chatCalls().length).toBe(before);
@@ -377,11 +369,7 @@ export function defineGatewayCases(start: StartTarget): void {
       const creds = { ...fake.mintCredentials(), expiry_date: Date.now() - 1_000 };
       fake.revoke({ refresh_token: creds.refresh_token });
       const gw = await gateway({}, creds);
-      const res = await fetch(`${gw.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${KEYS[0]}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }),
-      });
+      const res = await postChat(gw, { messages: [{ role: 'user', content: 'x' }] });
       expect(res.status).toBe(503);
       expect(res.headers.get('x-should-retry')).toBe('false');
       const body = await res.json();
@@ -395,10 +383,7 @@ export function defineGatewayCases(start: StartTarget): void {
       const gw = await start({ QWEN_OAUTH_BASE_URL: fake.oauthUrl, LOG_LEVEL: 'error' });
       targets.push(gw);
       expect((await fetch(`${gw.url}/health`)).status).toBe(200);
-      const res = await fetch(`${gw.url}/v1/chat/completions`, {
-        method: 'POST',
-        body: JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }),
-      });
+      const res = await postChat(gw, { messages: [{ role: 'user', content: 'x' }] }, { headers: {} });
       expect(res.status).toBe(503);
       const body = await res.json();
       expect(body.error).toMatchObject({ type: 'server_error', code: 'qwen_credentials_missing' });
@@ -408,10 +393,7 @@ export function defineGatewayCases(start: StartTarget): void {
     test('malformed credentials: 503 qwen_credentials_malformed, never a stack trace', async () => {
       const gw = await start({ QWEN_CLI_AUTH: '{"access_token": "x"', LOG_LEVEL: 'error' });
       targets.push(gw);
-      const res = await fetch(`${gw.url}/v1/chat/completions`, {
-        method: 'POST',
-        body: JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }),
-      });
+      const res = await postChat(gw, { messages: [{ role: 'user', content: 'x' }] }, { headers: {} });
       expect(res.status).toBe(503);
       const body = await res.json();
       expect(body.error.code).toBe('qwen_credentials_malformed');
@@ -684,11 +666,7 @@ export function defineGatewayCases(start: StartTarget): void {
 
     test('a silent upstream gets keep-alive comments, then is cut off with an error frame', async () => {
       fake.setScenario({ stallAfterChunks: 1 });
-      const res = await fetch(`${gw.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${KEYS[0]}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'coder-model', stream: true, messages: [{ role: 'user', content: 'stall' }] }),
-      });
+      const res = await postChat(gw, { model: 'coder-model', stream: true, messages: [{ role: 'user', content: 'stall' }] });
       const text = await res.text();
       expect(text).toContain(': keep-alive');
       expect(text).toContain('upstream_idle_timeout');
@@ -698,11 +676,7 @@ export function defineGatewayCases(start: StartTarget): void {
 
     test('no answer from Qwen in time is a 504', async () => {
       fake.setScenario({ firstByteDelayMs: 3_000 });
-      const res = await fetch(`${gw.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${KEYS[0]}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'coder-model', messages: [{ role: 'user', content: 'slow' }] }),
-      });
+      const res = await postChat(gw, { model: 'coder-model', messages: [{ role: 'user', content: 'slow' }] });
       expect(res.status).toBe(504);
       assertOpenAISchema('ErrorResponse', await res.json());
     });
@@ -721,12 +695,7 @@ export function defineGatewayCases(start: StartTarget): void {
       const slow = await gateway({ UPSTREAM_IDLE_TIMEOUT_MS: '60000', KEEPALIVE_INTERVAL_MS: '100' });
       const before = fake.counters.streamsAbortedByClient;
       const controller = new AbortController();
-      const res = await fetch(`${slow.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${KEYS[0]}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'coder-model', stream: true, messages: [{ role: 'user', content: 'abort me' }] }),
-        signal: controller.signal,
-      });
+      const res = await postChat(slow, { model: 'coder-model', stream: true, messages: [{ role: 'user', content: 'abort me' }] }, { signal: controller.signal });
       const reader = res.body!.getReader();
       await reader.read();
       controller.abort();
