@@ -16,6 +16,11 @@ export class RefreshRefusedError extends Error {
 
 /** When the token endpoint omits expires_in. A 401 from the API forces a refresh anyway. */
 const DEFAULT_EXPIRES_IN_S = 3600;
+/**
+ * A refresh that hangs must not hold every request of the account (they wait on it) nor outlive
+ * the 30 s refresh lock, after which another instance would refresh the same token.
+ */
+const REFRESH_TIMEOUT_MS = 20_000;
 
 export interface RefreshOptions {
   oauthBaseUrl: string;
@@ -46,12 +51,17 @@ export async function refreshAccessToken(current: QwenCredentials, options: Refr
       },
       body: form.toString(),
       redirect: 'follow',
-      ...(options.signal ? { signal: options.signal } : {}),
+      signal: options.signal ?? AbortSignal.timeout(REFRESH_TIMEOUT_MS),
     });
   } catch (error) {
     throw refreshFailed(`Qwen's OAuth server could not be reached (${describe(error)}).`, 'qwen_oauth_unreachable', error);
   }
-  const text = await response.text();
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (error) {
+    throw refreshFailed(`Qwen's token endpoint broke off its answer (${describe(error)}).`, 'qwen_oauth_unreachable', error);
+  }
   let body: Record<string, unknown> | undefined;
   try {
     const parsed: unknown = JSON.parse(text);
