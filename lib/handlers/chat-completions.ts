@@ -4,6 +4,7 @@ import { timed, type RequestContext } from '../http/request-context.ts';
 import { readJsonBody } from '../http/read-json-body.ts';
 import { validateChatRequest } from '../openai/validate-chat-request.ts';
 import { relayChatStream } from '../openai/relay-chat-stream.ts';
+import { peekStreamStart } from '../openai/peek-stream-start.ts';
 import { normalizeCompletion } from '../openai/normalize-completion.ts';
 import { jsonWithinDeadline } from '../http/json-within-deadline.ts';
 import { resolveModel } from '../models/resolve-model.ts';
@@ -193,17 +194,29 @@ async function callWithRefresh(
   const now = () => deps.clock.now();
   let access = await timed(ctx, 'token', now, () => source.getAccess());
   let response = await timed(ctx, 'qwen', now, () => send(access, body, turn, deps, upstream));
-  if (response.ok) return response;
+  if (response.ok) return checkedStart(response, body, ctx, now);
   let info = await readUpstreamError(response);
   if (isAuthError(info)) {
     deps.logger.warn('Qwen rejected the access token; refreshing once', { requestId: ctx.id, account: source.id, status: info.status });
     access = await timed(ctx, 'token', now, () => source.getAccess({ rejected: access.token }));
     response = await timed(ctx, 'qwen', now, () => send(access, body, turn, deps, upstream));
-    if (response.ok) return response;
+    if (response.ok) return checkedStart(response, body, ctx, now);
     info = await readUpstreamError(response);
     if (isAuthError(info)) throw credentialsRejected(source.id, info);
   }
   throw upstreamGatewayError(info, passThroughHeaders(response));
+}
+
+/** How long a stream's first event is awaited before the gateway commits its headers regardless. */
+const STREAM_START_PEEK_MS = 3_000;
+
+/** For streams: an error event at the very start is an ordinary error (see peekStreamStart). */
+async function checkedStart(response: Response, body: ChatRequest, ctx: RequestContext, now: () => number): Promise<Response> {
+  const stream = response.body;
+  if (body.stream !== true || !stream) return response;
+  const peeked = await timed(ctx, 'qwen', now, () => peekStreamStart(stream, STREAM_START_PEEK_MS));
+  if ('error' in peeked) throw peeked.error;
+  return new Response(peeked.body, { status: response.status, headers: response.headers });
 }
 
 async function send(

@@ -1,6 +1,6 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { GatewayError, toErrorEvent } from '../errors.ts';
-import { parseUpstreamError } from '../qwen/upstream-error.ts';
+import { classifyStreamEvent, statusFromComment } from './classify-stream-event.ts';
 import { createStreamNormalizer } from './stream-normalizer.ts';
 
 export interface StreamSummary {
@@ -99,45 +99,20 @@ export function relayChatStream(upstream: ReadableStream<Uint8Array>, options: R
 
   const onEvent = (event: EventSourceMessage) => {
     if (finished) return;
-    if (event.data === '[DONE]') {
+    const classified = classifyStreamEvent(event, errorStatus);
+    if (classified.kind === 'done') {
       emit(DONE);
       end('done');
       return;
     }
-    if (event.event === 'error') {
-      fail(inBandError(errorStatus ?? 500, event.data), 'upstream error frame');
+    if (classified.kind === 'error') {
+      fail(classified.error, classified.reason);
       return;
     }
-    let chunk: Record<string, unknown>;
-    try {
-      chunk = JSON.parse(event.data);
-    } catch {
-      fail(
-        new GatewayError({ status: 502, code: 'upstream_bad_frame', message: 'Qwen sent a stream frame that is not JSON.' }),
-        'bad frame',
-      );
-      return;
-    }
-    if (chunk.error !== undefined && chunk.error !== null) {
-      fail(inBandError(errorStatus ?? 500, event.data), 'upstream error object');
-      return;
-    }
+    const { chunk } = classified;
     const choices = Array.isArray(chunk.choices) ? (chunk.choices as Array<Record<string, unknown>>) : [];
     if (chunk.usage) summary.usage = chunk.usage;
     for (const choice of choices) {
-      if (choice.finish_reason === 'error_finish') {
-        const delta = choice.delta as { content?: unknown } | undefined;
-        const text = typeof delta?.content === 'string' ? delta.content : 'Qwen ended the answer with an error.';
-        fail(
-          new GatewayError({
-            status: /throttl|rate|quota/i.test(text) ? 429 : 500,
-            code: 'upstream_error_finish',
-            message: text,
-          }),
-          'error_finish',
-        );
-        return;
-      }
       if (typeof choice.finish_reason === 'string') summary.finishReason = choice.finish_reason;
     }
     if (choices.length === 0 && chunk.usage && !options.includeUsage) return;
@@ -149,10 +124,8 @@ export function relayChatStream(upstream: ReadableStream<Uint8Array>, options: R
 
   const parser = createParser({
     onEvent,
-    // DashScope puts the HTTP status of an in-band error in a comment line: ":HTTP_STATUS/429".
     onComment: (comment) => {
-      const match = /HTTP_STATUS\/(\d{3})/.exec(comment);
-      if (match) errorStatus = Number(match[1]);
+      errorStatus = statusFromComment(comment) ?? errorStatus;
     },
   });
   const decoder = new TextDecoder();
@@ -221,15 +194,4 @@ export function relayChatStream(upstream: ReadableStream<Uint8Array>, options: R
     },
     { highWaterMark: 0 },
   );
-}
-
-function inBandError(status: number, data: string): GatewayError {
-  const info = parseUpstreamError(status, data);
-  return new GatewayError({
-    status: info.status,
-    message: info.message,
-    code: info.code,
-    param: info.param,
-    ...(info.type ? { type: info.type } : {}),
-  });
 }

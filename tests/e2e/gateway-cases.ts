@@ -445,6 +445,26 @@ export function defineGatewayCases(start: StartTarget): void {
       expect(Number(error.headers.get('retry-after'))).toBeGreaterThan(0);
     });
 
+    test("an in-band throttle at the start of Qwen's stream is a real 429 to the client, or moves to another account", async () => {
+      const alone = await gateway({}, [{ ...fake.mintCredentials(), id: 'solo' }]);
+      fake.setScenario({ sseErrorFrame: true, streamFaultAfterChunks: 0, faultTimes: { sseErrorFrame: 1 } });
+      const error = await client(alone).chat.completions.create({ model: 'coder-model', stream: true, messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
+      expect(error).toBeInstanceOf(OpenAI.RateLimitError);
+      expect(error.code).toBe('Throttling.AllocationQuota');
+
+      const a = { ...fake.mintCredentials(), id: 'a' };
+      const b = { ...fake.mintCredentials(), id: 'b' };
+      const pool = await gateway({}, [a, b]);
+      fake.setScenario({ sseErrorFrame: true, streamFaultAfterChunks: 0, faultTimes: { sseErrorFrame: 1 } });
+      const from = chatCalls().length;
+      const stream = await client(pool).chat.completions.create({ model: 'coder-model', stream: true, messages: [{ role: 'user', content: 'moved on' }] });
+      let text = '';
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+      expect(text).toContain('moved on');
+      expect(chatCalls().slice(from).map(bearerOf)).toEqual([a.access_token, b.access_token]);
+      fake.setScenario({ sseErrorFrame: false });
+    });
+
     test('a dead refresh token on one account: the other serves, and the status page says which needs a new login', async () => {
       const a = { ...fake.mintCredentials(), id: 'a', expiry_date: Date.now() - 1_000 };
       const b = { ...fake.mintCredentials(), id: 'b' };
