@@ -25,7 +25,7 @@ function upstream(pieces: string[], end: 'close' | 'hang' | Error = 'close') {
 
 describe('peekStreamStart', () => {
   test("a DashScope error frame first is an ordinary error with the status it carries, and Qwen's stream is cancelled", async () => {
-    const up = upstream([':HTTP_STATUS/429\nevent:error\ndata:{"code":"Throttling.AllocationQuota","message":"Allocated quota exceeded"}\n\n']);
+    const up = upstream([':HTTP_STATUS/429\nevent:error\ndata:{"code":"Throttling.AllocationQuota","message":"Allocated quota exceeded"}\n\n'], 'hang');
     const result = await peekStreamStart(up.stream, 1_000);
     expect('error' in result && result.error).toMatchObject({ status: 429, code: 'Throttling.AllocationQuota' });
     expect(up.cancelled()).toBe(true);
