@@ -17,7 +17,7 @@ export async function authenticateClient(request: Request, keys: readonly string
   }
   const digest = await sha256(presented);
   let match = false;
-  for (const key of keys) match = constantTimeEqual(digest, await sha256(key)) || match;
+  for (const key of keys) match = constantTimeEqual(digest, await configuredDigest(key)) || match;
   if (!match) {
     throw new GatewayError({ status: 401, code: 'invalid_api_key', message: 'Incorrect API key provided.' });
   }
@@ -27,6 +27,21 @@ function presentedKey(request: Request): string | undefined {
   const authorization = request.headers.get('authorization');
   const bearer = authorization && /^Bearer\s+(.+)$/i.exec(authorization.trim())?.[1]?.trim();
   return bearer || request.headers.get('x-api-key')?.trim() || undefined;
+}
+
+/**
+ * Digests of the configured keys, computed once per isolate rather than on every request (the
+ * keys change only with a deploy or an Edge Config update, which simply adds entries).
+ */
+const configuredDigests = new Map<string, Promise<Uint8Array>>();
+
+function configuredDigest(key: string): Promise<Uint8Array> {
+  let digest = configuredDigests.get(key);
+  if (!digest) {
+    digest = sha256(key);
+    configuredDigests.set(key, digest);
+  }
+  return digest;
 }
 
 /** Hashing first gives both sides the same length, so the comparison below is length-independent. */
