@@ -89,6 +89,24 @@ describe('vercel + Upstash Redis', () => {
     expect(fake.counters.refreshCalls).toBe(before + 1);
   });
 
+  test('N concurrent requests across two instances sharing Upstash on an expired token: one refresh per account, all succeed', async () => {
+    fake.setScenario({ refreshLatencyMs: 400, rpmLimit: null });
+    const tag = Date.now();
+    const accounts = ['a', 'b'].map((id) => ({ ...fake.mintCredentials(), id: `${id}-${tag}`, expiry_date: Date.now() - 1_000 }));
+    const env = { QWEN_CLI_AUTH: JSON.stringify(accounts), UPSTASH_REDIS_REST_URL: rest.url, UPSTASH_REDIS_REST_TOKEN: rest.token };
+    const instances = [await gateway(env), await gateway(env)];
+    const before = fake.counters.refreshCalls;
+    const N = 24;
+    const answers = await Promise.all(
+      Array.from({ length: N }, (_, i) => ask(instances[i % 2]!, `concurrent ${i}`).then((r) => r.choices[0]?.message.content ?? '', (e: Error) => `failed: ${e.message}`)),
+    );
+    answers.forEach((text, i) => expect(text).toContain(`concurrent ${i}`));
+    expect(fake.counters.refreshCalls - before).toBe(2);
+    for (const account of accounts) expect(fake.counters.refreshCallsByToken[account.refresh_token]).toBe(1);
+    console.log(`upstash shared refresh: ${N} concurrent requests over 2 instances and 2 accounts, ${fake.counters.refreshCalls - before} refresh calls, ${answers.filter((t) => t.startsWith('failed')).length} failures`);
+    fake.setScenario({ refreshLatencyMs: 0 });
+  });
+
   test('without Redis: memory, and one warning that refreshed tokens will not survive a cold start', async () => {
     const logs: string[] = [];
     const server = await gateway({ QWEN_CLI_AUTH: JSON.stringify(fake.mintCredentials()) }, logs);
