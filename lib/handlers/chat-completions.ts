@@ -5,6 +5,7 @@ import { readJsonBody } from '../http/read-json-body.ts';
 import { validateChatRequest } from '../openai/validate-chat-request.ts';
 import { relayChatStream } from '../openai/relay-chat-stream.ts';
 import { peekStreamStart } from '../openai/peek-stream-start.ts';
+import type { ByteSource } from '../openai/byte-source.ts';
 import { normalizeCompletion } from '../openai/normalize-completion.ts';
 import { jsonWithinDeadline } from '../http/json-within-deadline.ts';
 import { resolveModel } from '../models/resolve-model.ts';
@@ -34,10 +35,10 @@ export async function chatCompletions(request: Request, deps: Deps, ctx: Request
 
   if (!stream) {
     const answer = (async () => {
-      const { source, response } = await callSomeAccount(body, turn, deps, upstream, ctx);
+      const { account, answer } = await callSomeAccount(body, turn, deps, upstream, ctx);
       ctx.fields.upstreamMs = deps.clock.now() - ctx.startedAt;
-      const completion = await readCompletion(response);
-      countUsage(source, completion.usage);
+      const completion = await readCompletion(answer.response);
+      countUsage(account, completion.usage);
       return normalizeCompletion(completion);
     })();
     const deadlineMs = deps.config.responseStartTimeoutMs;
@@ -52,18 +53,18 @@ export async function chatCompletions(request: Request, deps: Deps, ctx: Request
     });
   }
 
-  const { source, response } = await callSomeAccount(body, turn, deps, upstream, ctx);
+  const { account, answer } = await callSomeAccount(body, turn, deps, upstream, ctx);
   ctx.fields.upstreamMs = deps.clock.now() - ctx.startedAt;
-  if (!response.body) throw new GatewayError({ status: 502, code: 'upstream_bad_response', message: 'Qwen answered without a body.' });
+  if (!answer.source) throw new GatewayError({ status: 502, code: 'upstream_bad_response', message: 'Qwen answered without a body.' });
   let settle!: () => void;
   ctx.completion = new Promise<void>((resolve) => (settle = resolve));
-  const relayed = relayChatStream(response.body, {
+  const relayed = relayChatStream(answer.source, {
     includeUsage: (body.stream_options as { include_usage?: unknown } | null | undefined)?.include_usage === true,
     keepAliveMs: deps.config.keepAliveMs,
     idleTimeoutMs: deps.config.upstreamIdleTimeoutMs,
     abortUpstream: (reason) => upstream.abort(reason),
     onEnd: (summary) => {
-      countUsage(source, summary.usage);
+      countUsage(account, summary.usage);
       ctx.fields.finishReason = summary.finishReason;
       if (summary.error) {
         ctx.fields.streamError = summary.error.code;
@@ -121,7 +122,7 @@ async function callSomeAccount(
   deps: Deps,
   upstream: AbortController,
   ctx: RequestContext,
-): Promise<{ source: TokenSource; response: Response }> {
+): Promise<{ account: TokenSource; answer: Answer }> {
   const tried = new Set<string>();
   let last: GatewayError | undefined;
   for (;;) {
@@ -131,7 +132,7 @@ async function callSomeAccount(
     tried.add(source.id);
     ctx.fields.account = source.id;
     try {
-      return { source, response: await callWithRefresh(source, body, turn, deps, upstream, ctx) };
+      return { account: source, answer: await callWithRefresh(source, body, turn, deps, upstream, ctx) };
     } catch (thrown) {
       if (!(thrown instanceof GatewayError)) throw thrown;
       last = thrown;
@@ -190,7 +191,7 @@ async function callWithRefresh(
   deps: Deps,
   upstream: AbortController,
   ctx: RequestContext,
-): Promise<Response> {
+): Promise<Answer> {
   const now = () => deps.clock.now();
   let access = await timed(ctx, 'token', now, () => source.getAccess());
   let response = await timed(ctx, 'qwen', now, () => send(access, body, turn, deps, upstream));
@@ -210,13 +211,19 @@ async function callWithRefresh(
 /** How long a stream's first event is awaited before the gateway commits its headers regardless. */
 const STREAM_START_PEEK_MS = 3_000;
 
+/** Qwen's answer, ready to relay: for streams, with its start already checked for an error event. */
+interface Answer {
+  response: Response;
+  source?: ByteSource;
+}
+
 /** For streams: an error event at the very start is an ordinary error (see peekStreamStart). */
-async function checkedStart(response: Response, body: ChatRequest, ctx: RequestContext, now: () => number): Promise<Response> {
+async function checkedStart(response: Response, body: ChatRequest, ctx: RequestContext, now: () => number): Promise<Answer> {
   const stream = response.body;
-  if (body.stream !== true || !stream) return response;
+  if (body.stream !== true || !stream) return { response };
   const peeked = await timed(ctx, 'qwen', now, () => peekStreamStart(stream, STREAM_START_PEEK_MS));
   if ('error' in peeked) throw peeked.error;
-  return new Response(peeked.body, { status: response.status, headers: response.headers });
+  return { response, source: peeked.source };
 }
 
 async function send(

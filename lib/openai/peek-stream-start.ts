@@ -1,6 +1,7 @@
 import { createParser } from 'eventsource-parser';
 import { GatewayError } from '../errors.ts';
 import { classifyStreamEvent, statusFromComment, type StreamEvent } from './classify-stream-event.ts';
+import type { ByteSource } from './byte-source.ts';
 
 /**
  * Reads the start of Qwen's 200 stream, up to its first event, before the gateway commits its own
@@ -15,7 +16,7 @@ import { classifyStreamEvent, statusFromComment, type StreamEvent } from './clas
 export async function peekStreamStart(
   body: ReadableStream<Uint8Array>,
   maxWaitMs: number,
-): Promise<{ body: ReadableStream<Uint8Array> } | { error: GatewayError }> {
+): Promise<{ source: ByteSource } | { error: GatewayError }> {
   const reader = body.getReader();
   const buffered: Uint8Array[] = [];
   const decoder = new TextDecoder();
@@ -63,20 +64,17 @@ export async function peekStreamStart(
     return { error: first.error };
   }
 
-  const replay = new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        const next = buffered.shift();
-        if (next) return controller.enqueue(next);
-        if (ended) return controller.close();
-        const result = await (pending ?? reader.read());
-        pending = undefined;
-        if (result.done) controller.close();
-        else controller.enqueue(result.value);
-      },
-      cancel: (reason) => reader.cancel(reason),
+  // The bytes read so far go first, then the rest of Qwen's stream, straight from its reader.
+  const source: ByteSource = {
+    async read() {
+      const next = buffered.shift();
+      if (next) return { done: false, value: next };
+      if (ended) return { done: true, value: undefined };
+      const result = await (pending ?? reader.read());
+      pending = undefined;
+      return result;
     },
-    { highWaterMark: 0 },
-  );
-  return { body: replay };
+    cancel: (reason) => reader.cancel(reason),
+  };
+  return { source };
 }

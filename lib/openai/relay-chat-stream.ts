@@ -2,6 +2,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { GatewayError, toErrorEvent } from '../errors.ts';
 import { classifyStreamEvent, statusFromComment } from './classify-stream-event.ts';
 import { createStreamNormalizer } from './stream-normalizer.ts';
+import type { ByteSource } from './byte-source.ts';
 
 export interface StreamSummary {
   usage?: unknown;
@@ -21,12 +22,12 @@ export interface RelayOptions {
 }
 
 const encoder = new TextEncoder();
-const KEEP_ALIVE = encoder.encode(': keep-alive\n\n');
-const DONE = encoder.encode('data: [DONE]\n\n');
+const KEEP_ALIVE = ': keep-alive\n\n';
+const DONE = 'data: [DONE]\n\n';
 
 /**
- * Relays Qwen's SSE answer to the client, frame by frame, as soon as each frame is complete.
- * Frames pass through with their content as Qwen wrote it; the gateway only:
+ * Relays Qwen's SSE answer to the client as soon as each frame is complete. Frames keep their
+ * content as Qwen wrote it; the gateway only:
  * - brings each chunk to OpenAI's schema and hides Qwen's stream quirks (createStreamNormalizer:
  *   tool-call index collisions, accumulated text instead of deltas, leaked <think> tags);
  * - drops the usage-only chunk when the client did not ask for it (the gateway always asks Qwen);
@@ -38,36 +39,47 @@ const DONE = encoder.encode('data: [DONE]\n\n');
  *   success, so an upstream that dies mid-answer ends with an error frame. A stream that did finish
  *   (a finish_reason was seen) but lost its `[DONE]` gets one.
  * The stream pulls from Qwen only as fast as the client reads, and cancelling it cancels Qwen's.
+ *
+ * Cost matters here: a 16k-token answer is about 4,000 chunks, and Cloudflare's free plan allows
+ * 10 ms of CPU per request. So the frames one upstream read completes leave in one write, the
+ * timers are one timer checked against timestamps (not re-armed per read), and once the answer is
+ * plain text (see canPassThrough), a plain content delta is passed on as Qwen's own text with only
+ * `"system_fingerprint":null` cut out, never parsed and re-serialised.
  */
-export function relayChatStream(upstream: ReadableStream<Uint8Array>, options: RelayOptions): ReadableStream<Uint8Array> {
-  const reader = upstream.getReader();
+export function relayChatStream(
+  input: ByteSource | ReadableStream<Uint8Array>,
+  options: RelayOptions,
+): ReadableStream<Uint8Array> {
+  const upstream: ByteSource = 'getReader' in input ? input.getReader() : input;
   const summary: StreamSummary = { chunks: 0 };
   const normalizer = createStreamNormalizer();
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let finished = false;
-  let keepAliveTimer: ReturnType<typeof setTimeout> | undefined;
-  let idleTimer: ReturnType<typeof setTimeout> | undefined;
   let errorStatus: number | undefined;
-  let emitted = 0;
-  const emit = (bytes: Uint8Array) => {
-    emitted++;
-    controller.enqueue(bytes);
+  /** Frames completed by the current upstream read, written together. */
+  let out = '';
+  let lastUpstream = Date.now();
+  let lastWrite = lastUpstream;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const flush = () => {
+    if (out === '') return false;
+    controller.enqueue(encoder.encode(out));
+    out = '';
+    lastWrite = Date.now();
+    return true;
   };
 
-  const clearTimers = () => {
-    clearTimeout(keepAliveTimer);
-    clearTimeout(idleTimer);
+  /** One timer for both jobs: it wakes when the next keep-alive or the idle deadline is due. */
+  const schedule = () => {
+    const now = Date.now();
+    const due = Math.min(lastWrite + options.keepAliveMs, lastUpstream + options.idleTimeoutMs);
+    timer = setTimeout(tick, Math.max(0, due - now));
   };
-  const armTimers = () => {
-    clearTimers();
+  const tick = () => {
     if (finished) return;
-    const keepAlive = () => {
-      if (finished) return;
-      emit(KEEP_ALIVE);
-      keepAliveTimer = setTimeout(keepAlive, options.keepAliveMs);
-    };
-    keepAliveTimer = setTimeout(keepAlive, options.keepAliveMs);
-    idleTimer = setTimeout(() => {
+    const now = Date.now();
+    if (now - lastUpstream >= options.idleTimeoutMs) {
       fail(
         new GatewayError({
           status: 504,
@@ -76,32 +88,44 @@ export function relayChatStream(upstream: ReadableStream<Uint8Array>, options: R
         }),
         'idle timeout',
       );
-    }, options.idleTimeoutMs);
+      return;
+    }
+    if (now - lastWrite >= options.keepAliveMs) {
+      out += KEEP_ALIVE;
+      flush();
+    }
+    schedule();
   };
 
   const end = (reason: string | undefined) => {
     if (finished) return;
     finished = true;
-    clearTimers();
+    clearTimeout(timer);
+    flush();
     controller.close();
     if (reason) {
       options.abortUpstream(reason);
-      reader.cancel(reason).catch(() => {});
+      upstream.cancel(reason).catch(() => {});
     }
     options.onEnd(summary);
   };
   const fail = (error: GatewayError, reason: string) => {
     if (finished) return;
     summary.error = error;
-    emit(encoder.encode(toErrorEvent(error)));
+    out += toErrorEvent(error);
     end(reason);
   };
 
   const onEvent = (event: EventSourceMessage) => {
     if (finished) return;
+    if (event.event === undefined && normalizer.canPassThrough() && isPlainContentDelta(event.data)) {
+      summary.chunks++;
+      out += `data: ${withoutNullFingerprint(event.data)}\n\n`;
+      return;
+    }
     const classified = classifyStreamEvent(event, errorStatus);
     if (classified.kind === 'done') {
-      emit(DONE);
+      out += DONE;
       end('done');
       return;
     }
@@ -119,7 +143,7 @@ export function relayChatStream(upstream: ReadableStream<Uint8Array>, options: R
     const normalized = normalizer.chunk(chunk);
     if (!normalized) return;
     summary.chunks++;
-    emit(encoder.encode(`data: ${JSON.stringify(normalized)}\n\n`));
+    out += `data: ${JSON.stringify(normalized)}\n\n`;
   };
 
   const parser = createParser({
@@ -130,10 +154,11 @@ export function relayChatStream(upstream: ReadableStream<Uint8Array>, options: R
   });
   const decoder = new TextDecoder();
 
-  const readOnce = async () => {
+  /** Reads once from Qwen; true when something was written to the client or the stream ended. */
+  const readOnce = async (): Promise<boolean> => {
     let result: ReadableStreamReadResult<Uint8Array>;
     try {
-      result = await reader.read();
+      result = await upstream.read();
     } catch (error) {
       fail(
         new GatewayError({
@@ -143,16 +168,16 @@ export function relayChatStream(upstream: ReadableStream<Uint8Array>, options: R
         }),
         'upstream read failed',
       );
-      return;
+      return true;
     }
-    if (finished) return;
+    if (finished) return true;
     if (result.done) {
       parser.feed(decoder.decode());
       parser.reset({ consume: true });
-      if (finished) return;
+      if (finished) return true;
       if (summary.finishReason) {
         // Qwen sometimes ends a complete answer without [DONE] (protocol §6, quirk 9).
-        emit(DONE);
+        out += DONE;
         end(undefined);
       } else {
         fail(
@@ -164,34 +189,64 @@ export function relayChatStream(upstream: ReadableStream<Uint8Array>, options: R
           'incomplete',
         );
       }
-      return;
+      return true;
     }
-    armTimers();
+    lastUpstream = Date.now();
     parser.feed(decoder.decode(result.value, { stream: true }));
+    return flush() || finished;
   };
 
   return new ReadableStream<Uint8Array>(
     {
       start(c) {
         controller = c;
-        armTimers();
+        schedule();
       },
       async pull() {
-        // A pull must enqueue something (or end the stream), or the stream stalls: keep reading
+        // A pull must write something (or end the stream), or the stream stalls: keep reading
         // while Qwen's bytes complete no frame (a frame split across many network chunks).
-        const before = emitted;
-        while (!finished && emitted === before) await readOnce();
+        while (!(await readOnce()));
       },
       cancel(reason) {
         if (finished) return;
         finished = true;
-        clearTimers();
+        clearTimeout(timer);
         summary.error = new GatewayError({ status: 499, code: 'client_closed', message: 'The client went away.' });
         options.abortUpstream('client disconnected');
-        reader.cancel(reason).catch(() => {});
+        upstream.cancel(reason).catch(() => {});
         options.onEnd(summary);
       },
     },
     { highWaterMark: 0 },
   );
+}
+
+/**
+ * A chunk that carries nothing but a piece of content: no tool calls, reasoning, finish reason,
+ * usage, error or role. The checks are on the raw JSON text and can only err towards the slow
+ * path: inside a JSON string every quote is escaped, so `"tool_calls"` with both quotes bare can
+ * only be the key itself (at worst a string's closing quote completes it, which sends the chunk
+ * the careful way).
+ */
+function isPlainContentDelta(data: string): boolean {
+  return (
+    data.includes('"delta":{"content":"') &&
+    data.includes('"finish_reason":null') &&
+    !data.includes('"tool_calls"') &&
+    !data.includes('"reasoning') &&
+    !data.includes('"role"') &&
+    !data.includes('"error') &&
+    !data.includes('"usage":{') &&
+    !data.includes('"index":1')
+  );
+}
+
+/** OpenAI's schema allows system_fingerprint only as a string; DashScope sends null. */
+function withoutNullFingerprint(data: string): string {
+  const at = data.indexOf('"system_fingerprint":null');
+  if (at < 0) return data;
+  const end = at + '"system_fingerprint":null'.length;
+  if (data[at - 1] === ',') return data.slice(0, at - 1) + data.slice(end);
+  if (data[end] === ',') return data.slice(0, at) + data.slice(end + 1);
+  return data;
 }

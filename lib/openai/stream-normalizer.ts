@@ -30,6 +30,11 @@ type Json = Record<string, unknown>;
 export interface StreamNormalizerOptions {
   /** Makes ids for tool calls Qwen streamed without one (tests make them deterministic). */
   newToolCallId?: () => string;
+  /**
+   * Keep what was sent, for finalContent(). Off in the gateway: a stream must not hold its whole
+   * answer in memory (a Worker isolate has 128 MB, shared by every stream it serves).
+   */
+  record?: boolean;
 }
 
 export interface AssembledToolCall {
@@ -51,15 +56,27 @@ export interface AssembledChoice {
 export interface StreamNormalizer {
   /** The chunk to send (a new object), or null when it carries nothing for the client. */
   chunk(chunk: Json): Json | null;
-  /** What the client has been sent, assembled per choice (for logs and tests). */
+  /** What the client has been sent, assembled per choice (needs `record: true`). */
   finalContent(): AssembledChoice[];
+  /**
+   * True once a plain content delta needs nothing from this normalizer: one choice, past any
+   * leaked <think> block, its text known to come as deltas, no tool calls. The relay may then pass
+   * such chunks on without parsing them.
+   */
+  canPassThrough(): boolean;
 }
 
 interface TextChannel {
-  /** Everything this field has carried so far, as Qwen meant it (after snapshot → suffix). */
+  /**
+   * Everything this field has carried so far, as Qwen meant it (after snapshot → suffix), kept
+   * only while it is needed to recognise snapshots: always in a snapshot stream (where each chunk
+   * is that long anyway), and in a delta stream only up to SNAPSHOT_WATCH_CHARS.
+   */
   acc: string;
   /** The stream has proven to send snapshots for this field. */
   cumulative: boolean;
+  /** A delta stream past SNAPSHOT_WATCH_CHARS: no longer watched for snapshots; acc is dropped. */
+  settled: boolean;
 }
 
 interface ThinkState {
@@ -104,9 +121,15 @@ const CLOSE_TAG = '</think>';
  * length an exact repeat is a re-sent snapshot (Qwen Code's CUMULATIVE_DELTA_EXACT_REPEAT_MIN_LENGTH).
  */
 const EXACT_REPEAT_MIN_LENGTH = 64;
+/**
+ * A stream that sends snapshots does so from its second chunk on (QwenLM/qwen-code PR #3896); one
+ * that has sent this much as plain deltas is a delta stream, and its text need not be kept.
+ */
+const SNAPSHOT_WATCH_CHARS = 1024;
 
 export function createStreamNormalizer(options: StreamNormalizerOptions = {}): StreamNormalizer {
   const newId = options.newToolCallId ?? randomToolCallId;
+  const record = options.record === true;
   const choices = new Map<number, ChoiceState>();
 
   const stateOf = (index: number): ChoiceState => {
@@ -239,8 +262,8 @@ export function createStreamNormalizer(options: StreamNormalizerOptions = {}): S
       state.finishReason = finishReason;
     }
 
-    if (content) state.content.push(content);
-    if (reasoning) state.reasoning.push(reasoning);
+    if (record && content) state.content.push(content);
+    if (record && reasoning) state.reasoning.push(reasoning);
     return { ...raw, index, delta, finish_reason: finishReason };
   };
 
@@ -261,6 +284,19 @@ export function createStreamNormalizer(options: StreamNormalizerOptions = {}): S
         return choice;
       });
       return worthSending ? out : null;
+    },
+    canPassThrough(): boolean {
+      if (record || choices.size !== 1) return false;
+      const state = choices.get(0);
+      return (
+        state !== undefined &&
+        !state.finished &&
+        state.calls.length === 0 &&
+        state.think.phase === 'after' &&
+        state.think.held === '' &&
+        !state.think.trim &&
+        state.text.content.settled
+      );
     },
     finalContent(): AssembledChoice[] {
       return [...choices.values()]
@@ -296,7 +332,7 @@ export function splitThinkTag(text: string): { content: string; reasoning: strin
 }
 
 function channel(): TextChannel {
-  return { acc: '', cumulative: false };
+  return { acc: '', cumulative: false, settled: false };
 }
 
 /**
@@ -309,7 +345,7 @@ function channel(): TextChannel {
  * The "rewind" check reads at most `raw.length` characters too. Nothing rescans the accumulation.
  */
 function toDelta(channel: TextChannel, raw: string): string {
-  if (raw === '') return '';
+  if (raw === '' || channel.settled) return raw;
   const { acc } = channel;
   if (acc !== '' && raw.length >= acc.length) {
     if (raw.length > acc.length && raw.startsWith(acc)) {
@@ -329,6 +365,10 @@ function toDelta(channel: TextChannel, raw: string): string {
   // A real delta (a snapshot stream that stops matching has switched to deltas).
   channel.cumulative = false;
   channel.acc = acc + raw;
+  if (channel.acc.length > SNAPSHOT_WATCH_CHARS) {
+    channel.settled = true;
+    channel.acc = '';
+  }
   return raw;
 }
 

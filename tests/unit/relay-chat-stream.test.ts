@@ -152,3 +152,46 @@ describe('relayChatStream', () => {
     expect(summary()?.error?.code).toBe('client_closed');
   });
 });
+
+describe('relayChatStream on long answers', () => {
+  const line = (i: number) => `line ${i} of a long answer, with "quotes" and ünïcode\n`;
+  const long = (n: number, extra: string[] = []) =>
+    frames(chunk({ role: 'assistant', content: '' }), ...Array.from({ length: n }, (_, i) => chunk({ content: line(i) })), ...extra, chunk({ content: '' }, 'stop'), '[DONE]');
+
+  test('plain content deltas come out as the same chunks (minus system_fingerprint: null), in order, complete', async () => {
+    const data = dataOf(await readAll(relay(upstreamOf([encoder.encode(long(400))]).stream).out));
+    const chunks = data.slice(0, -1).map((d) => JSON.parse(d));
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe(Array.from({ length: 400 }, (_, i) => line(i)).join(''));
+    for (const c of chunks) expect(c).not.toHaveProperty('system_fingerprint');
+    expect(chunks.at(-1).choices[0].finish_reason).toBe('stop');
+    expect(data.at(-1)).toBe('[DONE]');
+  });
+
+  test('a tool call or reasoning late in a long answer still gets the careful treatment', async () => {
+    const late = [
+      chunk({ reasoning_content: '' }),
+      chunk({ tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'f', arguments: '{"a":' } }] }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: '1}' } }] }),
+      chunk({ tool_calls: [{ index: 0, id: 'call_b', type: 'function', function: { name: 'g', arguments: '{}' } }] }),
+    ];
+    const data = dataOf(await readAll(relay(upstreamOf([encoder.encode(long(200, late))]).stream).out));
+    const calls = data
+      .slice(0, -1)
+      .map((d) => JSON.parse(d))
+      .flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
+    // The colliding index 0 of call_b is renumbered to 1.
+    expect(calls.filter((c: { id?: string }) => c.id).map((c: { id: string; index: number }) => [c.id, c.index])).toEqual([
+      ['call_a', 0],
+      ['call_b', 1],
+    ]);
+    expect(data.some((d) => d.includes('"reasoning_content":""'))).toBe(false);
+  });
+
+  test('the frames one upstream read completes leave in one write', async () => {
+    const { out } = relay(upstreamOf([encoder.encode(frames(chunk({ content: 'a' }), chunk({ content: 'b' }), chunk({ content: 'c' })))], { hang: true }).stream);
+    const reader = out.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(dataOf(first).map((d) => JSON.parse(d).choices[0].delta.content)).toEqual(['a', 'b', 'c']);
+    await reader.cancel();
+  });
+});

@@ -148,7 +148,7 @@ interface Run {
 
 /** Parses SSE text fed in the given pieces and runs every frame through a fresh normalizer, as the relay does. */
 function runFrames(pieces: Iterable<string>): Run {
-  const normalizer = createStreamNormalizer({ newToolCallId: idMaker() });
+  const normalizer = createStreamNormalizer({ newToolCallId: idMaker(), record: true });
   const client = new ClientAssembler();
   let end: Run['end'] | undefined;
   let errorStatus: number | undefined;
@@ -303,7 +303,7 @@ function qwenChunk(delta: Json, finish: string | null = null, extra: Json = {}):
 }
 
 /** Feeds deltas and returns what the client assembles. */
-function feed(deltas: Array<[Json, string | null] | Json>, normalizer = createStreamNormalizer({ newToolCallId: idMaker() })) {
+function feed(deltas: Array<[Json, string | null] | Json>, normalizer = createStreamNormalizer({ newToolCallId: idMaker(), record: true })) {
   const client = new ClientAssembler();
   const sent: Json[] = [];
   for (const item of deltas) {
@@ -499,7 +499,7 @@ describe('tool calls', () => {
   });
 
   test('choices are tracked separately (n > 1)', () => {
-    const normalizer = createStreamNormalizer({ newToolCallId: idMaker() });
+    const normalizer = createStreamNormalizer({ newToolCallId: idMaker(), record: true });
     const chunk = (index: number, delta: Json, finish: string | null = null) => ({
       ...qwenChunk(delta, finish),
       choices: [{ delta, finish_reason: finish, index, logprobs: null }],
