@@ -20,7 +20,8 @@ import type { ChatRequest } from '../openai/validate-chat-request.ts';
 export async function chatCompletions(request: Request, deps: Deps, ctx: RequestContext): Promise<Response> {
   const body = validateChatRequest(await readJsonBody(request, deps.config.maxBodyBytes));
   const model = resolveModel(typeof body.model === 'string' ? body.model : undefined, deps.config);
-  const turn: Turn = { model, ids: { sessionId: await sessionIdOf(body), promptId: ctx.id } };
+  // Hashed while the account and its token are looked up, not before.
+  const turn: Turn = { model, ids: { sessionId: sessionIdOf(body), promptId: ctx.id } };
   const stream = body.stream === true;
   ctx.fields.model = model;
   ctx.fields.stream = stream;
@@ -87,7 +88,8 @@ export async function chatCompletions(request: Request, deps: Deps, ctx: Request
 /** What one client request asks of Qwen, whichever account ends up serving it. */
 interface Turn {
   model: string;
-  ids: QwenPromptIds;
+  /** The session id is a hash, computed while the account is picked; awaited just before sending. */
+  ids: { sessionId: Promise<string>; promptId: string };
 }
 
 /**
@@ -233,7 +235,8 @@ async function send(
   deps: Deps,
   upstream: AbortController,
 ): Promise<Response> {
-  const call = buildQwenRequest(body, access, turn.model, turn.ids);
+  const ids: QwenPromptIds = { sessionId: await turn.ids.sessionId, promptId: turn.ids.promptId };
+  const call = buildQwenRequest(body, access, turn.model, ids);
   const timeout = setTimeout(() => upstream.abort('connect timeout'), deps.config.upstreamConnectTimeoutMs);
   try {
     return await deps.fetch(call.url, {

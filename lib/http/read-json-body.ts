@@ -6,9 +6,13 @@ import { GatewayError, invalidRequest } from '../errors.ts';
  * streaming in (chunked uploads declare nothing) is cut off.
  */
 export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
-  const declared = Number(request.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
+  const length = request.headers.get('content-length');
+  const declared = length === null ? Number.NaN : Number(length);
+  if (declared > maxBytes) throw tooLarge(maxBytes);
   if (!request.body) throw invalidRequest('The request has no body. Send a JSON object.');
+  // A declared length the runtime enforces: read it natively in one go. Only a body of unknown
+  // length (chunked) is counted as it streams in.
+  if (Number.isInteger(declared)) return parse(await request.text());
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -28,7 +32,10 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  const text = new TextDecoder().decode(bytes);
+  return parse(new TextDecoder().decode(bytes));
+}
+
+function parse(text: string): unknown {
   if (text.trim() === '') throw invalidRequest('The request body is empty. Send a JSON object.');
   try {
     return JSON.parse(text);
