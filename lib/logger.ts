@@ -12,7 +12,7 @@ export interface Logger {
 
 /**
  * One JSON line per event on the console, which both Workers Logs and Vercel's log drain ingest.
- * Never pass a token here unmasked: use maskSecret.
+ * Never pass a token or key here: log account ids (non-secret fingerprints) instead.
  */
 export function createConsoleLogger(level: LogLevel, sink: (line: string) => void = (line) => console.log(line)): Logger {
   const threshold = LOG_LEVELS.indexOf(level);
@@ -24,10 +24,3 @@ export function createConsoleLogger(level: LogLevel, sink: (line: string) => voi
 }
 
 export const silentLogger: Logger = { error() {}, warn() {}, info() {}, debug() {} };
-
-/** "sk-abc…wxyz" style: enough to tell two secrets apart in a log, never enough to use one. */
-export function maskSecret(secret: string | undefined | null): string {
-  if (!secret) return '(none)';
-  if (secret.length <= 12) return '***';
-  return `${secret.slice(0, 4)}…${secret.slice(-4)}`;
-}
