@@ -11,8 +11,7 @@ import { routes, type Route } from './routes.ts';
  */
 export async function handle(request: Request, deps: Deps): Promise<Response> {
   const ctx: RequestContext = { id: `req_${crypto.randomUUID().replaceAll('-', '')}`, startedAt: deps.clock.now(), fields: {}, timings: {} };
-  const url = new URL(request.url);
-  const path = url.pathname.replace(/^\/api(?=\/)/, '');
+  const path = pathOf(request.url).replace(/^\/api(?=\/)/, '');
   let response: Response;
   try {
     response = await dispatch(request, path, deps, ctx);
@@ -27,11 +26,11 @@ export async function handle(request: Request, deps: Deps): Promise<Response> {
     }
     response = toErrorResponse(error);
   }
-  const headers = new Headers(response.headers);
+  // Every response here was made by the gateway itself, so its headers can be set in place.
+  const { headers } = response;
   for (const [name, value] of Object.entries(corsHeaders(request))) headers.set(name, value);
   headers.set('x-request-id', ctx.id);
   headers.set('server-timing', serverTiming(ctx, deps.clock.now()));
-  const out = new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 
   const log = () =>
     deps.logger.info('request', {
@@ -45,7 +44,19 @@ export async function handle(request: Request, deps: Deps): Promise<Response> {
     });
   if (ctx.completion) deps.waitUntil(ctx.completion.then(log));
   else log();
-  return out;
+  return response;
+}
+
+/** The path of an absolute URL, without building a URL object on every request. */
+function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start < 0) return '/';
+  let end = url.length;
+  for (const stop of ['?', '#']) {
+    const at = url.indexOf(stop, start);
+    if (at >= 0 && at < end) end = at;
+  }
+  return url.slice(start, end);
 }
 
 const CONFIG_ERRORS = new Set(['qwen_credentials_missing', 'qwen_credentials_malformed', 'qwen_credentials_invalid']);

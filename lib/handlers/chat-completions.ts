@@ -20,7 +20,6 @@ import type { ChatRequest } from '../openai/validate-chat-request.ts';
 export async function chatCompletions(request: Request, deps: Deps, ctx: RequestContext): Promise<Response> {
   const body = validateChatRequest(await readJsonBody(request, deps.config.maxBodyBytes));
   const model = resolveModel(typeof body.model === 'string' ? body.model : undefined, deps.config);
-  // Hashed while the account and its token are looked up, not before.
   const turn: Turn = { model, ids: { sessionId: sessionIdOf(body), promptId: ctx.id } };
   const stream = body.stream === true;
   ctx.fields.model = model;
@@ -88,8 +87,7 @@ export async function chatCompletions(request: Request, deps: Deps, ctx: Request
 /** What one client request asks of Qwen, whichever account ends up serving it. */
 interface Turn {
   model: string;
-  /** The session id is a hash, computed while the account is picked; awaited just before sending. */
-  ids: { sessionId: Promise<string>; promptId: string };
+  ids: QwenPromptIds;
 }
 
 /**
@@ -97,7 +95,7 @@ interface Turn {
  * a conversation is recognised by how it begins: its first two messages, which every later turn
  * repeats. Qwen's prompt cache is keyed by session, so this keeps the cache warm across turns.
  */
-function sessionIdOf(body: ChatRequest): Promise<string> {
+function sessionIdOf(body: ChatRequest): string {
   return stableUuid(JSON.stringify((body.messages as unknown[]).slice(0, 2)));
 }
 
@@ -235,8 +233,7 @@ async function send(
   deps: Deps,
   upstream: AbortController,
 ): Promise<Response> {
-  const ids: QwenPromptIds = { sessionId: await turn.ids.sessionId, promptId: turn.ids.promptId };
-  const call = buildQwenRequest(body, access, turn.model, ids);
+  const call = buildQwenRequest(body, access, turn.model, turn.ids);
   const timeout = setTimeout(() => upstream.abort('connect timeout'), deps.config.upstreamConnectTimeoutMs);
   try {
     return await deps.fetch(call.url, {

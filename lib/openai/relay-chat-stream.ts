@@ -126,7 +126,8 @@ export function relayChatStream(
     const classified = classifyStreamEvent(event, errorStatus);
     if (classified.kind === 'done') {
       out += DONE;
-      end('done');
+      // Qwen's stream is complete: nothing to cancel, its body ends by itself.
+      end(undefined);
       return;
     }
     if (classified.kind === 'error') {
