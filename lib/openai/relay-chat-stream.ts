@@ -1,7 +1,7 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { GatewayError, toErrorEvent } from '../errors.ts';
 import { classifyStreamEvent, statusFromComment } from './classify-stream-event.ts';
-import { createStreamNormalizer } from './stream-normalizer.ts';
+import { createStreamNormalizer, type StreamNormalizer } from './stream-normalizer.ts';
 import type { ByteSource } from './byte-source.ts';
 
 export interface StreamSummary {
@@ -118,7 +118,7 @@ export function relayChatStream(
 
   const onEvent = (event: EventSourceMessage) => {
     if (finished) return;
-    if (event.event === undefined && normalizer.canPassThrough() && isPlainContentDelta(event.data)) {
+    if (event.event === undefined && isPlainDelta(event.data, normalizer)) {
       summary.chunks++;
       out += `data: ${withoutNullFingerprint(event.data)}\n\n`;
       return;
@@ -223,18 +223,26 @@ export function relayChatStream(
 }
 
 /**
- * A chunk that carries nothing but a piece of content: no tool calls, reasoning, finish reason,
- * usage, error or role. The checks are on the raw JSON text and can only err towards the slow
- * path: inside a JSON string every quote is escaped, so `"tool_calls"` with both quotes bare can
- * only be the key itself (at worst a string's closing quote completes it, which sends the chunk
- * the careful way).
+ * A chunk that carries nothing but a piece of content (or, for a thinking model, of
+ * reasoning_content with content null): no tool calls, finish reason, usage, error or role, and
+ * nothing the normalizer still has to watch. The checks are on the raw JSON text and can only err
+ * towards the slow path: inside a JSON string every quote is escaped, so `"tool_calls"` with both
+ * quotes bare can only be the key itself (at worst a string's closing quote completes it, which
+ * sends the chunk the careful way).
  */
-function isPlainContentDelta(data: string): boolean {
-  return data.includes('"delta":{"content":"') && data.includes('"finish_reason":null') && !NOT_PLAIN.test(data);
+function isPlainDelta(data: string, normalizer: StreamNormalizer): boolean {
+  if (!data.includes('"finish_reason":null')) return false;
+  if (data.includes('"delta":{"content":"')) return !NOT_PLAIN_CONTENT.test(data) && normalizer.canPassThrough('content');
+  // A thinking model's reasoning, as DashScope sends it: content null, the text in reasoning_content.
+  if (data.includes('"delta":{"content":null,"reasoning_content":"')) {
+    return !NOT_PLAIN_REASONING.test(data) && normalizer.canPassThrough('reasoning_content');
+  }
+  return false;
 }
 
-/** Keys that need the careful path, in one scan of the frame (eight `includes` cost six times more). */
-const NOT_PLAIN = /"tool_calls"|"reasoning|"role"|"error|"usage":\{|"index":1/;
+/** Keys that need the careful path, each set in one scan of the frame. */
+const NOT_PLAIN_CONTENT = /"tool_calls"|"reasoning|"role"|"error|"usage":\{|"index":1/;
+const NOT_PLAIN_REASONING = /"tool_calls"|"reasoning"|"role"|"error|"usage":\{|"index":1/;
 
 /** OpenAI's schema allows system_fingerprint only as a string; DashScope sends null. */
 function withoutNullFingerprint(data: string): string {

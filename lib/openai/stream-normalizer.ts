@@ -59,11 +59,11 @@ export interface StreamNormalizer {
   /** What the client has been sent, assembled per choice (needs `record: true`). */
   finalContent(): AssembledChoice[];
   /**
-   * True once a plain content delta needs nothing from this normalizer: one choice, past any
-   * leaked <think> block, its text known to come as deltas, no tool calls. The relay may then pass
-   * such chunks on without parsing them.
+   * True once a plain delta of `field` needs nothing from this normalizer: one choice, no tool
+   * calls, the field's text known to come as deltas, and for content, past any leaked <think>
+   * block. The relay may then pass such chunks on without parsing them.
    */
-  canPassThrough(): boolean;
+  canPassThrough(field: 'content' | 'reasoning_content'): boolean;
 }
 
 interface TextChannel {
@@ -285,18 +285,13 @@ export function createStreamNormalizer(options: StreamNormalizerOptions = {}): S
       });
       return worthSending ? out : null;
     },
-    canPassThrough(): boolean {
+    canPassThrough(field: 'content' | 'reasoning_content'): boolean {
       if (record || choices.size !== 1) return false;
       const state = choices.get(0);
-      return (
-        state !== undefined &&
-        !state.finished &&
-        state.calls.length === 0 &&
-        state.think.phase === 'after' &&
-        state.think.held === '' &&
-        !state.think.trim &&
-        state.text.content.settled
-      );
+      if (state === undefined || state.finished || state.calls.length > 0) return false;
+      // Leaked <think> tags live in content only; reasoning needs no such watch.
+      if (field === 'content' && (state.think.phase !== 'after' || state.think.held !== '' || state.think.trim)) return false;
+      return state.text[field].settled;
     },
     finalContent(): AssembledChoice[] {
       return [...choices.values()]

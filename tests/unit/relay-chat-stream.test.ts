@@ -167,6 +167,16 @@ describe('relayChatStream on long answers', () => {
     expect(data.at(-1)).toBe('[DONE]');
   });
 
+  test("a thinking model's long reasoning and then its answer come out complete and in their own fields", async () => {
+    const thinking = (i: number) => `step ${i}: consider "it" carefully\n`;
+    const reasoningFrames = Array.from({ length: 300 }, (_, i) => chunk({ content: null, reasoning_content: thinking(i) }));
+    const wire = frames(chunk({ role: 'assistant', content: null, reasoning_content: '' }), ...reasoningFrames, ...Array.from({ length: 50 }, (_, i) => chunk({ content: line(i) })), chunk({ content: '' }, 'stop'), '[DONE]');
+    const chunks = dataOf(await readAll(relay(upstreamOf([encoder.encode(wire)]).stream).out)).slice(0, -1).map((d) => JSON.parse(d));
+    expect(chunks.map((c) => c.choices[0]?.delta.reasoning_content ?? '').join('')).toBe(Array.from({ length: 300 }, (_, i) => thinking(i)).join(''));
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe(Array.from({ length: 50 }, (_, i) => line(i)).join(''));
+    for (const c of chunks) expect(c).not.toHaveProperty('system_fingerprint');
+  });
+
   test('a tool call or reasoning late in a long answer still gets the careful treatment', async () => {
     const late = [
       chunk({ reasoning_content: '' }),
