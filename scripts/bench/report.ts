@@ -619,7 +619,9 @@ function judge(r: Results): Verdict[] {
               `${x2(nw.ttfbP50 / nwf.ttfbP50)}, ${f2(nw.ttfbP50 - nwf.ttfbP50)} ms over the floor. `
             : '') +
           'Before the upstream fetch starts, every request ' +
-          (code.sequentialDigests ? 'awaits two SHA-256 digests one after the other (the client key, then the session id), ' : 'digests the client key and the session id, ') +
+          (code.sequentialDigests
+            ? 'awaits two SHA-256 digests one after the other (the client key, then the session id), '
+            : 'checks the client key (a SHA-256 digest the first time a key is seen), hashes the conversation\'s opening for the session id, ') +
           'reads, validates and re-shapes the JSON body and serialises Qwen\'s request; a stream then waits for the first ' +
           'event in peekStreamStart and goes through the relay. ' +
           (haveCpu
