@@ -8,11 +8,11 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EdgeRuntime, createHandler } from 'edge-runtime';
 import { startFakeQwen } from '../../tests/fake-qwen/index.ts';
+import { listenOnLoopback } from '../../tests/support/listen-on-loopback.ts';
 import type { QwenCredentials } from '../../tests/fake-qwen/index.ts';
 import type { startVercelDevServer as StartVercelDevServer } from '../vercel/dev-server.mjs';
 import { startFirehose } from './sse.ts';
@@ -157,16 +157,8 @@ ${JS_STREAM}`,
   const server = http.createServer((req, res) => {
     handler(req, res).catch((error: unknown) => res.destroy(error instanceof Error ? error : new Error(String(error))));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const { url, close } = await listenOnLoopback(server);
+  return { url, close };
 }
 
 export async function runEdge(): Promise<void> {

@@ -5,7 +5,7 @@
  * enough to show the gateway's own cost; this does nothing but send bytes.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../../tests/support/listen-on-loopback.ts';
 
 const encoder = new TextEncoder();
 
@@ -152,16 +152,8 @@ export async function startFirehose(): Promise<{ url: string; close(): Promise<v
     });
   });
   server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const { url, close } = await listenOnLoopback(server);
+  return { url, close };
 }
 
 /**

@@ -1,6 +1,7 @@
 /** Small node:http plumbing shared by the OAuth and API servers of the fake. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { listenOnLoopback } from '../support/listen-on-loopback.ts';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
@@ -12,9 +13,8 @@ export interface LoopbackServer {
   close(): Promise<void>;
 }
 
-/** Listens on 127.0.0.1, port 0 (a free one). Tracks sockets because server.close() waits for keep-alive ones. */
+/** Listens on 127.0.0.1, port 0 (a free one); close() drops stalled streams too. */
 export async function startLoopbackServer(handler: Handler): Promise<LoopbackServer> {
-  const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
     handler(req, res).catch((err: unknown) => {
       // A bug in the fake itself: make it loud in the test that hit it, never a hang.
@@ -23,24 +23,8 @@ export async function startLoopbackServer(handler: Handler): Promise<LoopbackSer
       else res.destroy();
     });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    host: `127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      }),
-  };
+  const listening = await listenOnLoopback(server);
+  return { url: listening.url, host: `127.0.0.1:${listening.port}`, close: listening.close };
 }
 
 export function readBody(req: IncomingMessage): Promise<string> {

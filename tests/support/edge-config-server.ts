@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './listen-on-loopback.ts';
 
 export interface FakeEdgeConfigServer {
   /** What EDGE_CONFIG would hold: http://127.0.0.1:PORT/ecfg_test?token=t */
@@ -62,15 +62,11 @@ export async function startFakeEdgeConfigServer(initial: Record<string, unknown>
     return send(404, { error: { code: 'not_found' } });
   });
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
   return {
-    connectionString: `http://127.0.0.1:${port}/${CONFIG_ID}?token=${TOKEN}`,
+    connectionString: `${listening.url}/${CONFIG_ID}?token=${TOKEN}`,
     setItems,
     requests,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: listening.close,
   };
 }

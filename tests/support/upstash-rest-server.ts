@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './listen-on-loopback.ts';
 import { Redis as IORedis } from 'ioredis';
 
 export interface UpstashRestServer {
@@ -83,14 +83,12 @@ export async function startUpstashRestServer(redisUrl: string): Promise<UpstashR
     return reply(404, { error: `ERR unknown path ${path}` });
   });
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listening.url,
     token,
     close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
       await redis.quit();
     },
   };
