@@ -9,28 +9,15 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeQwen } from '../fake-qwen/index.ts';
-import { modeOf, runLogin, startLogin, tempDir } from './run-login.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { FakeQwen } from '../fake-qwen/index.ts';
+import { modeOf, runLogin, startLogin, useLoginSandbox } from './run-login.ts';
 
-type Fake = Awaited<ReturnType<typeof startFakeQwen>>;
-
-let fake: Fake;
+const sandbox = useLoginSandbox('device');
+let fake: FakeQwen;
 let home: string;
-let cleanup: () => Promise<void>;
-
-beforeAll(async () => {
-  fake = await startFakeQwen();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(async () => {
-  fake.reset();
-  ({ dir: home, cleanup } = await tempDir('device'));
-});
-afterEach(async () => {
-  await cleanup();
+beforeEach(() => {
+  ({ fake, home } = sandbox);
 });
 
 const credsFile = (): string => path.join(home, '.qwen', 'oauth_creds.json');

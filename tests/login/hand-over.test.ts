@@ -5,34 +5,24 @@
  */
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { parseQwenCliAuth } from '../../lib/credentials/parse-qwen-cli-auth.ts';
-import { startFakeQwen, type FakeQwen } from '../fake-qwen/index.ts';
-import { modeOf, runLogin, tempDir, type LoginOptions } from './run-login.ts';
+import type { FakeQwen } from '../fake-qwen/index.ts';
+import { modeOf, runLogin, useLoginSandbox, type LoginOptions } from './run-login.ts';
 
 let fake: FakeQwen;
 let home: string;
 let project: string;
-let cleanup: () => Promise<void>;
 let options: LoginOptions;
 
-beforeAll(async () => {
-  fake = await startFakeQwen();
-});
-afterAll(async () => {
-  await fake.close();
-});
+const sandbox = useLoginSandbox('handover');
 beforeEach(async () => {
-  fake.reset();
+  ({ fake, home } = sandbox);
   fake.setScenario({ autoApproveAfterPolls: 1 });
-  ({ dir: home, cleanup } = await tempDir('handover'));
   // The CLI runs in the project (npm does that); HOME is elsewhere, as on a real machine.
   project = path.join(home, 'project');
   await mkdir(project);
   options = { home, cwd: project, oauthUrl: fake.oauthUrl };
-});
-afterEach(async () => {
-  await cleanup();
 });
 
 async function readJson(file: string): Promise<Record<string, unknown>> {

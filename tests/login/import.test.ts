@@ -4,30 +4,20 @@
  */
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeQwen, type FakeQwen, type QwenCredentials } from '../fake-qwen/index.ts';
-import { modeOf, runLogin, tempDir, type LoginOptions } from './run-login.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { FakeQwen, QwenCredentials } from '../fake-qwen/index.ts';
+import { modeOf, runLogin, useLoginSandbox, type LoginOptions } from './run-login.ts';
 
+const sandbox = useLoginSandbox('import');
 let fake: FakeQwen;
 let home: string;
-let cleanup: () => Promise<void>;
 let options: LoginOptions;
 let credsFile: string;
 
-beforeAll(async () => {
-  fake = await startFakeQwen();
-});
-afterAll(async () => {
-  await fake.close();
-});
-beforeEach(async () => {
-  fake.reset();
-  ({ dir: home, cleanup } = await tempDir('import'));
+beforeEach(() => {
+  ({ fake, home } = sandbox);
   options = { home, oauthUrl: fake.oauthUrl };
   credsFile = path.join(home, '.qwen', 'oauth_creds.json');
-});
-afterEach(async () => {
-  await cleanup();
 });
 
 /** Writes a login as Qwen Code would have left it; `expired` moves its expiry into the past. */

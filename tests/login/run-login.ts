@@ -8,6 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { startFakeQwen, type FakeQwen } from '../fake-qwen/index.ts';
 
 export const LOGIN_SCRIPT = fileURLToPath(new URL('../../scripts/login.mjs', import.meta.url));
 
@@ -103,4 +105,35 @@ export async function tempDir(prefix: string): Promise<{ dir: string; cleanup: (
 /** Unix permission bits of a file or directory, e.g. 0o600. */
 export function modeOf(stats: { mode: number }): number {
   return stats.mode & 0o777;
+}
+
+/**
+ * The shared setup of the login test files: one fake Qwen per file, reset before each test, and a
+ * fresh HOME per test. Read `fake` and `home` inside hooks and tests (they change per test).
+ */
+export function useLoginSandbox(prefix: string): { readonly fake: FakeQwen; readonly home: string } {
+  let fake: FakeQwen | undefined;
+  let home = '';
+  let cleanup: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    fake = await startFakeQwen();
+  });
+  afterAll(async () => {
+    await fake?.close();
+  });
+  beforeEach(async () => {
+    fake!.reset();
+    ({ dir: home, cleanup } = await tempDir(prefix));
+  });
+  afterEach(async () => {
+    await cleanup?.();
+  });
+  return {
+    get fake() {
+      return fake!;
+    },
+    get home() {
+      return home;
+    },
+  };
 }
