@@ -96,7 +96,10 @@ interface Turn {
  * repeats. Qwen's prompt cache is keyed by session, so this keeps the cache warm across turns.
  */
 function sessionIdOf(body: ChatRequest): string {
-  return stableUuid(JSON.stringify((body.messages as unknown[]).slice(0, 2)));
+  const opening = JSON.stringify((body.messages as unknown[]).slice(0, 2));
+  // An opening that carries an image can be megabytes: its ends and its length identify it well enough.
+  const sample = opening.length <= 65_536 ? opening : `${opening.length}:${opening.slice(0, 32_768)}${opening.slice(-32_768)}`;
+  return stableUuid(sample);
 }
 
 async function readCompletion(response: Response): Promise<Record<string, unknown>> {
