@@ -36,7 +36,7 @@ import {
   type StoreResult,
 } from './inproc.ts';
 import { cpuTimeMs, hasProc, rssDuring } from './proc.ts';
-import { describeMachine, readCodeFacts, renderReport, type RequestCpu, type Results, type RuntimeCpu, type RuntimeMemory, type TargetKey } from './report.ts';
+import { ORDER, describeMachine, readCodeFacts, renderReport, type RequestCpu, type Results, type RuntimeCpu, type RuntimeMemory, type TargetKey } from './report.ts';
 import { median, quantile } from './stats.ts';
 import { startBareWorker, startWorker } from './workerd.ts';
 
@@ -216,20 +216,11 @@ async function main(options: Options): Promise<void> {
       if (runtime === 'worker') jsFloors.push(via('worker-js-double-floor', 'double'));
     }
     // The order the CPU and memory tables show them in: each gateway after its floors.
-    const byKey = (keys: TargetKey[]) =>
+    const byKey = (keys: readonly TargetKey[]) =>
       keys.map((key) => [...targets, ...jsFloors].find((t) => t.key === key)).filter((t): t is Target => t !== undefined);
     const streamTargets = byKey(['worker-floor', 'worker-js-floor', 'worker', 'vercel-floor', 'vercel-js-floor', 'vercel']);
-    const burstTargets = byKey([
-      'worker-floor',
-      'worker-js-floor',
-      'worker-js-double-floor',
-      'worker-js-frames-floor',
-      'worker',
-      'vercel-floor',
-      'vercel-js-floor',
-      'vercel-js-frames-floor',
-      'vercel',
-    ]);
+    // Bursts run through every target of the report's order except the direct path.
+    const burstTargets = byKey(ORDER.filter((key) => key !== 'direct'));
     const pacedTargets = byKey(['worker-floor', 'worker-js-floor', 'worker-js-double-floor', 'worker', 'vercel-floor', 'vercel-js-floor', 'vercel']);
 
     // Every target answers both kinds of request, and both firehose routes, before anything is timed.

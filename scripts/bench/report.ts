@@ -40,7 +40,7 @@ const FLOOR: Partial<Record<TargetKey, TargetKey>> = {
   'vercel-js-floor': 'vercel-floor',
 };
 /** The order rows are shown in: each gateway after its floors. */
-const ORDER: TargetKey[] = [
+export const ORDER: readonly TargetKey[] = [
   'direct',
   'worker-floor',
   'worker-js-floor',
