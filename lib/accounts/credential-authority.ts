@@ -1,9 +1,8 @@
-import type { Clock } from '../clock.ts';
 import { GatewayError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
 import type { AccountSeed, QwenCredentials } from '../credentials/qwen-credentials.ts';
-import { RefreshRefusedError, refreshAccessToken } from '../qwen/refresh-access-token.ts';
+import { RefreshRefusedError, refreshAccessToken, type RefreshOptions } from '../qwen/refresh-access-token.ts';
 import { TOKEN_REFRESH_BUFFER_MS } from '../qwen/constants.ts';
 
 /**
@@ -36,14 +35,10 @@ export const refreshLockKey = (accountId: string) => `qwen:lock:refresh:${accoun
 const LOCK_TTL_MS = 30_000;
 const LOCK_WAIT_MAX_MS = 35_000;
 
-export interface StoreCredentialAuthorityDeps {
+/** What a refresh needs (fetch, clock, the OAuth server), plus where credentials are kept. */
+export interface StoreCredentialAuthorityDeps extends Omit<RefreshOptions, 'signal'> {
   store: Store;
-  fetch: typeof fetch;
-  clock: Clock;
   logger: Logger;
-  oauthBaseUrl: string;
-  /** Waits between polls of the store while another instance refreshes. Injected so tests need no timers. */
-  pause?: (ms: number) => Promise<void>;
 }
 
 export function isFresh(credentials: QwenCredentials, now: number): boolean {
@@ -123,7 +118,7 @@ export class StoreCredentialAuthority implements CredentialAuthority {
     rejected: string | undefined,
   ): Promise<{ owner?: string; result?: QwenCredentials }> {
     const { store, clock } = this.#deps;
-    const pause = this.#deps.pause ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
     const owner = crypto.randomUUID();
     const deadline = clock.now() + LOCK_WAIT_MAX_MS;
     let delay = 50;
