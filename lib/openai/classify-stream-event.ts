@@ -1,6 +1,6 @@
 import type { EventSourceMessage } from 'eventsource-parser';
 import { GatewayError } from '../errors.ts';
-import { parseUpstreamError } from '../qwen/upstream-error.ts';
+import { parseUpstreamError, upstreamGatewayError } from '../qwen/upstream-error.ts';
 
 export type StreamEvent =
   | { kind: 'done' }
@@ -15,7 +15,7 @@ export type StreamEvent =
  */
 export function classifyStreamEvent(event: EventSourceMessage, commentStatus: number | undefined): StreamEvent {
   if (event.data === '[DONE]') return { kind: 'done' };
-  if (event.event === 'error') return { kind: 'error', error: inBandError(commentStatus ?? 500, event.data), reason: 'upstream error frame' };
+  if (event.event === 'error') return { kind: 'error', error: upstreamGatewayError(parseUpstreamError(commentStatus ?? 500, event.data)), reason: 'upstream error frame' };
   let chunk: Record<string, unknown>;
   try {
     chunk = JSON.parse(event.data);
@@ -27,7 +27,7 @@ export function classifyStreamEvent(event: EventSourceMessage, commentStatus: nu
     };
   }
   if (chunk.error !== undefined && chunk.error !== null) {
-    return { kind: 'error', error: inBandError(commentStatus ?? 500, event.data), reason: 'upstream error object' };
+    return { kind: 'error', error: upstreamGatewayError(parseUpstreamError(commentStatus ?? 500, event.data)), reason: 'upstream error object' };
   }
   if (Array.isArray(chunk.choices)) {
     for (const choice of chunk.choices as Array<Record<string, unknown>>) {
@@ -45,15 +45,4 @@ export function classifyStreamEvent(event: EventSourceMessage, commentStatus: nu
 export function statusFromComment(comment: string): number | undefined {
   const match = /HTTP_STATUS\/(\d{3})/.exec(comment);
   return match ? Number(match[1]) : undefined;
-}
-
-function inBandError(status: number, data: string): GatewayError {
-  const info = parseUpstreamError(status, data);
-  return new GatewayError({
-    status: info.status,
-    message: info.message,
-    code: info.code,
-    param: info.param,
-    ...(info.type ? { type: info.type } : {}),
-  });
 }
