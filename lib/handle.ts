@@ -38,6 +38,8 @@ export async function handle(request: Request, deps: Deps): Promise<Response> {
       method: request.method,
       path,
       ms: deps.clock.now() - ctx.startedAt,
+      // Qwen's latency to its first byte, the same figure Server-Timing reports as `qwen`.
+      ...(ctx.timings.qwen === undefined ? {} : { upstreamMs: ctx.timings.qwen }),
       ...ctx.fields,
       // A stream that failed after its 200 went out logs the status of the error it ended with.
       status: ctx.fields.status ?? response.status,

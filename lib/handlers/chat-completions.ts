@@ -36,7 +36,6 @@ export async function chatCompletions(request: Request, deps: Deps, ctx: Request
   if (!stream) {
     const answer = (async () => {
       const { account, answer } = await callSomeAccount(body, turn, deps, upstream, ctx);
-      ctx.fields.upstreamMs = deps.clock.now() - ctx.startedAt;
       const completion = await readCompletion(answer.response);
       countUsage(account, completion.usage);
       return normalizeCompletion(completion);
@@ -54,7 +53,6 @@ export async function chatCompletions(request: Request, deps: Deps, ctx: Request
   }
 
   const { account, answer } = await callSomeAccount(body, turn, deps, upstream, ctx);
-  ctx.fields.upstreamMs = deps.clock.now() - ctx.startedAt;
   if (!answer.source) throw new GatewayError({ status: 502, code: 'upstream_bad_response', message: 'Qwen answered without a body.' });
   let settle!: () => void;
   ctx.completion = new Promise<void>((resolve) => (settle = resolve));
