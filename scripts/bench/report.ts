@@ -111,7 +111,7 @@ export interface CodeFacts {
 
 export async function readCodeFacts(root: string): Promise<CodeFacts> {
   const read = (file: string) => readFile(path.join(root, file), 'utf8').catch(() => '');
-  const [handle, chat, relay] = await Promise.all([read('lib/handle.ts'), read('lib/handlers/chat-completions.ts'), read('lib/openai/relay-chat-stream.ts')]);
+  const [handle, chat, relay] = await Promise.all([read('lib/handle.ts'), read('lib/handlers/chat-completions.ts'), read('lib/turn/relay-qwen-stream.ts')]);
   const plainTest = /function isPlainContentDelta[\s\S]*?\n}/.exec(relay)?.[0] ?? '';
   return {
     sequentialDigests: /await\s+timed\([^)]*'auth'[\s\S]*authenticateClient/.test(handle) && /await sessionIdOf\(/.test(chat),
