@@ -26,16 +26,15 @@ const MAX_CACHE_MARKERS = 4;
  * some Qwen snapshots (clients-and-qwen §1.6-3).
  */
 export function messagesToChat(request: MessagesRequest): ChatRequest {
+  // The system prompt is the most stable prefix, so it gets the cache markers first.
   const markers = { left: MAX_CACHE_MARKERS };
-  const system: Json[] = [...systemBlocks(request.system)];
-  const messages: Json[] = [];
-  for (const message of request.messages) {
-    if (message.role === 'system') system.push(...systemBlocks(message.content));
-    else if (message.role === 'assistant') messages.push(...assistantMessage(message.content, markers));
-    else messages.push(...userMessages(message.content, markers));
-  }
+  const system = [request.system, ...request.messages.filter((m) => m.role === 'system').map((m) => m.content)].flatMap(systemBlocks);
   const systemParts = system.map((block) => textPart(block, markers)).filter((part): part is Json => part !== undefined);
-  if (systemParts.length > 0) messages.unshift({ role: 'system', content: compact(systemParts, '\n\n') });
+  const messages: Json[] = systemParts.length > 0 ? [{ role: 'system', content: compact(systemParts, '\n\n') }] : [];
+  for (const message of request.messages) {
+    if (message.role === 'assistant') messages.push(...assistantMessage(message.content, markers));
+    else if (message.role === 'user') messages.push(...userMessages(message.content, markers));
+  }
 
   const body: Json = { messages };
   if (request.max_tokens !== undefined) body.max_tokens = request.max_tokens;
