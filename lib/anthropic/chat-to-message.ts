@@ -4,6 +4,8 @@ type Json = Record<string, unknown>;
 export interface MessageIdentity {
   id: string;
   model: string;
+  /** The client asked for thinking without its text (`thinking.display: "omitted"`). */
+  omitThinking?: boolean;
 }
 
 export const newMessageId = (): string => `msg_${crypto.randomUUID().replaceAll('-', '').slice(0, 24)}`;
@@ -21,7 +23,7 @@ export function chatToMessage(completion: Json, identity: MessageIdentity): Json
   const message = (choice?.message ?? {}) as Json;
   const content: Json[] = [];
   const reasoning = typeof message.reasoning_content === 'string' ? message.reasoning_content : '';
-  if (reasoning !== '') content.push({ type: 'thinking', thinking: reasoning, signature: THINKING_SIGNATURE });
+  if (reasoning !== '' && !identity.omitThinking) content.push({ type: 'thinking', thinking: reasoning, signature: THINKING_SIGNATURE });
   if (typeof message.content === 'string' && message.content !== '') content.push({ type: 'text', text: message.content, citations: null });
   for (const call of Array.isArray(message.tool_calls) ? (message.tool_calls as Json[]) : []) {
     const fn = (call.function ?? {}) as Json;

@@ -10,6 +10,8 @@ export interface MessagesStreamOptions extends MessageIdentity {
   /** The prompt's size as estimated before Qwen counted it, for message_start (Qwen's count comes at the end). */
   estimatedInputTokens: number;
   requestId: string;
+  /** The client asked for thinking without its text (`thinking.display: "omitted"`): reasoning is not sent. */
+  omitThinking?: boolean;
   /** Rewords an error the way Claude Code's recovery expects (e.g. a context overflow). */
   reword?: (error: GatewayError) => GatewayError;
 }
@@ -90,13 +92,16 @@ export function messagesStreamEncoder(options: MessagesStreamOptions): StreamEnc
           },
         }),
       ),
-    plainDelta: (field, data) => textDelta(field === 'content' ? 'text' : 'thinking', plainDeltaLiteral(field, data)),
+    plainDelta: (field, data) =>
+      field === 'content' ? textDelta('text', plainDeltaLiteral(field, data)) : options.omitThinking ? '' : textDelta('thinking', plainDeltaLiteral(field, data)),
     chunk(chunk) {
       const choice = (Array.isArray(chunk.choices) ? chunk.choices[0] : undefined) as Json | undefined;
       if (!choice) return '';
       const delta = (choice.delta ?? {}) as Json;
       let out = '';
-      if (typeof delta.reasoning_content === 'string' && delta.reasoning_content !== '') out += textDelta('thinking', JSON.stringify(delta.reasoning_content));
+      if (typeof delta.reasoning_content === 'string' && delta.reasoning_content !== '' && !options.omitThinking) {
+        out += textDelta('thinking', JSON.stringify(delta.reasoning_content));
+      }
       if (typeof delta.content === 'string' && delta.content !== '') out += textDelta('text', JSON.stringify(delta.content));
       if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls as Json[]) out += toolDelta(call);
       if (typeof choice.finish_reason === 'string') stop = stopReason(choice.finish_reason);

@@ -57,8 +57,18 @@ export function messagesToChat(request: MessagesRequest): ChatRequest {
 }
 
 function systemBlocks(content: unknown): Json[] {
-  if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', text: content }];
-  return Array.isArray(content) ? content.filter(isObject) : [];
+  if (typeof content === 'string') return content === '' || isBillingHeader(content) ? [] : [{ type: 'text', text: content }];
+  return Array.isArray(content) ? content.filter((block) => isObject(block) && !isBillingHeader(block.text)) : [];
+}
+
+/**
+ * Claude Code opens its system prompt with Anthropic's billing metadata as a text block
+ * ("x-anthropic-billing-header: cc_version=2.1.332.1c9; ..."), whose suffix changes between
+ * sessions. It tells Qwen nothing, and as the very first line it would keep Qwen's prompt cache
+ * from ever matching across sessions.
+ */
+function isBillingHeader(text: unknown): boolean {
+  return typeof text === 'string' && text.startsWith('x-anthropic-billing-header:');
 }
 
 /** A text block as a chat text part, with its cache marker reduced to what DashScope reads. */

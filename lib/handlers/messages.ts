@@ -24,7 +24,8 @@ export async function messages(request: Request, deps: Deps, ctx: RequestContext
   const chat = messagesToChat(body);
   const estimated = estimateChatTokens(chat);
   const reword = (error: GatewayError) => promptTooLong(error, estimated);
-  const identity = { id: newMessageId(), model: requested };
+  const thinking = body.thinking as { display?: unknown } | undefined;
+  const identity = { id: newMessageId(), model: requested, omitThinking: thinking?.display === 'omitted' };
   try {
     return await serveQwenTurn(
       { body: chat, model, stream: body.stream === true, sessionId: sessionIdOf(chat.messages), promptId: ctx.id },

@@ -266,6 +266,14 @@ export function defineMessagesCases(start: StartTarget): void {
       expect(events.some((e) => e.data.delta?.type === 'thinking_delta')).toBe(true);
       expect(events.some((e) => e.data.delta?.type === 'signature_delta')).toBe(true);
 
+      // Claude Code asks for thinking with display "omitted": Qwen thinks, the text is not sent.
+      const omitted = await post(gw, { model: 'claude-opus-5-5', max_tokens: 2000, stream: true, thinking: { type: 'adaptive', display: 'omitted' }, messages: user('think quietly') });
+      const quiet = parseSse(await omitted.text());
+      assertEventOrder(quiet);
+      expect(lastChatBody()).toMatchObject({ enable_thinking: true });
+      expect(quiet.some((e) => e.data.content_block?.type === 'thinking')).toBe(false);
+      expect(quiet.filter((e) => e.data.delta?.type === 'text_delta').map((e) => e.data.delta.text).join('')).toContain('think quietly');
+
       await client(gw).messages.create({ model: 'claude-sonnet-4-6', max_tokens: 100, thinking: { type: 'disabled' }, messages: user('no thinking') });
       expect(lastChatBody()).toMatchObject({ enable_thinking: false });
     });

@@ -27,6 +27,14 @@ describe('messagesToChat', () => {
     expect(chat.messages[3].content.at(-1)).toEqual({ type: 'text', text: 'u3' });
   });
 
+  test("Claude Code's billing metadata block is not sent to Qwen as instructions", () => {
+    const chat = translate({
+      system: [{ type: 'text', text: 'x-anthropic-billing-header: cc_version=2.1.332.1c9; cc_entrypoint=sdk-cli;' }, { type: 'text', text: 'You are an agent.' }],
+      messages: [{ role: 'user', content: 'x' }],
+    });
+    expect(chat.messages[0]).toEqual({ role: 'system', content: 'You are an agent.' });
+  });
+
   test('tool_choice any/tool/none, and a forced choice stays for the shaper to judge against thinking', () => {
     const tools = [{ name: 'f', input_schema: { type: 'object' } }];
     expect(translate({ messages: [{ role: 'user', content: 'x' }], tools, tool_choice: { type: 'any' } }).tool_choice).toBe('required');
