@@ -194,7 +194,8 @@ export function defineMessagesCases(start: StartTarget): void {
       expect(sent).toMatchObject({ tool_choice: 'auto', parallel_tool_calls: false });
     });
 
-    test('tool calls stream as input_json_delta, and the SDK assembles their input', async () => {
+    test('tool calls stream as input_json_delta (Qwen reusing index 0 for a second call included), and the SDK assembles their input', async () => {
+      harness.fake.setScenario({ toolIndexCollision: true });
       const res = await post(gw, {
         model: 'claude-sonnet-4-6',
         max_tokens: 200,
@@ -212,6 +213,7 @@ export function defineMessagesCases(start: StartTarget): void {
         expect(JSON.parse(json)).toMatchObject({ query: expect.any(String) });
       }
       expect(events.find((e) => e.data.type === 'message_delta')!.data.delta.stop_reason).toBe('tool_use');
+      harness.fake.setScenario({ toolIndexCollision: false });
 
       const viaSdk = await client(gw)
         .messages.stream({ model: 'claude-sonnet-4-6', max_tokens: 200, messages: user('one lookup [[tools]]'), tools: [{ name: 'lookup', input_schema: { type: 'object', properties: {} } }] })
