@@ -1,3 +1,4 @@
+import { misconfigured } from './config.ts';
 import type { Deps } from './deps.ts';
 import { GatewayError, asGatewayError, toErrorResponse } from './errors.ts';
 import { authenticateClient } from './http/client-auth.ts';
@@ -61,7 +62,7 @@ function pathOf(url: string): string {
   return url.slice(start, end);
 }
 
-const CONFIG_ERRORS = new Set(['qwen_credentials_missing', 'qwen_credentials_malformed', 'qwen_credentials_invalid']);
+const CONFIG_ERRORS = new Set(['gateway_misconfigured', 'qwen_credentials_missing', 'qwen_credentials_malformed', 'qwen_credentials_invalid']);
 
 async function dispatch(request: Request, path: string, deps: Deps, ctx: RequestContext): Promise<Response> {
   const route = routes.find((r) => r.pattern.test(path));
@@ -86,6 +87,8 @@ async function dispatch(request: Request, path: string, deps: Deps, ctx: Request
   if (route.auth !== 'none') {
     const keys = route.auth === 'admin' && deps.config.adminApiKeys.length > 0 ? deps.config.adminApiKeys : deps.config.apiKeys;
     await timed(ctx, 'auth', () => deps.clock.now(), () => authenticateClient(request, keys));
+    // After auth, so that only a client with a key learns what is misconfigured.
+    if (deps.config.problems.length > 0) throw misconfigured(deps.config.problems);
   }
   return handler(request, deps, ctx);
 }

@@ -382,14 +382,28 @@ export function defineGatewayCases(start: StartTarget): void {
       expect(body.error.message).toContain('QWEN_CLI_AUTH');
     });
 
-    test('malformed credentials: 503 qwen_credentials_malformed, never a stack trace', async () => {
+    test('malformed credentials: 503 gateway_misconfigured naming QWEN_CLI_AUTH, never a stack trace', async () => {
       const gw = await start({ QWEN_CLI_AUTH: '{"access_token": "x"', LOG_LEVEL: 'error' });
       targets.push(gw);
       const res = await postChat(gw, { messages: [{ role: 'user', content: 'x' }] }, { headers: {} });
       expect(res.status).toBe(503);
       const body = await res.json();
-      expect(body.error.code).toBe('qwen_credentials_malformed');
+      assertOpenAISchema('ErrorResponse', body);
+      expect(body.error.code).toBe('gateway_misconfigured');
+      expect(body.error.message).toContain('QWEN_CLI_AUTH is not valid JSON; accepted:');
       expect(body.error.message).not.toMatch(/at .*\.(ts|js):\d+/);
+    });
+
+    test('an unknown QWEN_PROVIDER: 503 gateway_misconfigured listing the providers; /health reports it', async () => {
+      const gw = await gateway({ QWEN_API_KEY: 'sk-some-key', QWEN_PROVIDER: 'dashscop', LOG_LEVEL: 'error' });
+      const res = await postChat(gw, { model: 'coder-model', messages: [{ role: 'user', content: 'x' }] });
+      expect(res.status).toBe(503);
+      const body = await res.json();
+      expect(body.error).toMatchObject({ type: 'server_error', code: 'gateway_misconfigured' });
+      expect(body.error.message).toMatch(/QWEN_PROVIDER="dashscop" is not a known provider; accepted values: dashscope, dashscope-intl, coding-plan/);
+      const health = await fetch(`${gw.url}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'misconfigured', misconfigured: ['QWEN_PROVIDER'] });
     });
   });
 
