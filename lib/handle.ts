@@ -12,7 +12,7 @@ import { routes, type Route } from './routes.ts';
  */
 export async function handle(request: Request, deps: Deps): Promise<Response> {
   const ctx: RequestContext = { id: `req_${crypto.randomUUID().replaceAll('-', '')}`, startedAt: deps.clock.now(), fields: {}, timings: {} };
-  const path = pathOf(request.url).replace(/^\/api(?=\/)/, '');
+  const path = pathOf(request.url);
   let response: Response;
   try {
     response = await dispatch(request, path, deps, ctx);
@@ -26,6 +26,11 @@ export async function handle(request: Request, deps: Deps): Promise<Response> {
       deps.logger.error('unexpected error', { requestId: ctx.id, cause: describeCause(thrown) });
     }
     response = toErrorResponse(error);
+  }
+  // HEAD is GET without the body (uptime monitors use it).
+  if (request.method === 'HEAD' && response.body) {
+    void response.body.cancel();
+    response = new Response(null, response);
   }
   // Every response here was made by the gateway itself, so its headers can be set in place.
   const { headers } = response;
@@ -74,9 +79,9 @@ async function dispatch(request: Request, path: string, deps: Deps, ctx: Request
       message: `Unknown request URL: ${request.method} ${path}. Please check the URL for typos; the API is served under /v1.`,
     });
   }
-  const handler = route.methods[request.method as keyof Route["methods"]];
+  const handler = route.methods[request.method as keyof Route["methods"]] ?? (request.method === 'HEAD' ? route.methods.GET : undefined);
   if (!handler) {
-    const allowed = Object.keys(route.methods).join(', ');
+    const allowed = Object.keys(route.methods).flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])).join(', ');
     throw new GatewayError({
       status: 405,
       code: 'method_not_allowed',

@@ -16,7 +16,8 @@ export async function listModels(_request: Request, deps: Deps): Promise<Respons
 
 /** GET /v1/models/{id} */
 export async function getModel(request: Request, deps: Deps): Promise<Response> {
-  const id = decodeURIComponent(new URL(request.url).pathname.replace(/^(\/api)?\/v1\/models\//, ''));
+  const raw = new URL(request.url).pathname.replace(/^\/v1\/models\//, '');
+  const id = decodeModelId(raw);
   if (!deps.config.models.includes(id)) {
     throw new GatewayError({
       status: 404,
@@ -27,4 +28,18 @@ export async function getModel(request: Request, deps: Deps): Promise<Response> 
     });
   }
   return Response.json(toModel(id));
+}
+
+/** The id as the client meant it; a malformed %-escape is the client's mistake, not a 500. */
+function decodeModelId(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new GatewayError({
+      status: 400,
+      param: 'model',
+      code: 'invalid_model_id',
+      message: `The model id in the path (${raw}) is not valid percent-encoding.`,
+    });
+  }
 }
