@@ -10,7 +10,7 @@
 //
 // Re-run it after updating the spec, or after adding a name to ROOTS.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
 
 /** The schemas the tests name (tests/support/openai-schema.ts); their references come along. */
@@ -86,7 +86,7 @@ function refsIn(node) {
   return Object.entries(node).flatMap(([key, value]) => (key === '$ref' && typeof value === 'string' ? [value] : refsIn(value)));
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const source = process.argv[2] ?? fileURLToPath(new URL('../../shared/openai-openapi.yaml', import.meta.url));
   const spec = parse(readFileSync(source, 'utf8'), { maxAliasCount: -1 });
   const out = extractSchemas(spec, ROOTS);
