@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
-    globalSetup: ['tests/e2e/global-setup.ts'],
+    // The build of the Worker, and the one line that says why the Redis suites are skipped (if they are).
+    globalSetup: ['tests/e2e/global-setup.ts', 'tests/support/redis-global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // The e2e suites start workerd and edge-runtime servers; on a 2-core machine, running every file

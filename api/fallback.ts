@@ -1,5 +1,4 @@
-import { handle } from '../lib/handle.ts';
-import { vercelDeps, type VercelRequestContext } from './_shared/vercel-deps.ts';
+import { handleOnVercel, type VercelRequestContext } from '../vercel/handle-on-vercel.ts';
 
 export const config = { runtime: 'edge' };
 
@@ -8,6 +7,6 @@ export const config = { runtime: 'edge' };
  * than a canned 404: an unknown path gets the gateway's OpenAI-shaped 404, a preflight anywhere its
  * 204, and an endpoint the core gains later works here before it gets a function of its own.
  */
-export default async function fallback(request: Request, ctx?: VercelRequestContext): Promise<Response> {
-  return handle(request, await vercelDeps(ctx));
+export default function fallback(request: Request, ctx?: VercelRequestContext): Promise<Response> {
+  return handleOnVercel(request, ctx);
 }

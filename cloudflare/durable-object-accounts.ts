@@ -7,13 +7,10 @@ import type { Clock } from '../lib/clock.ts';
 import type { Store } from '../lib/store/store.ts';
 import type { QwenAccounts, RpcResult } from './qwen-accounts.ts';
 
-/** The slice of a Durable Object namespace binding used here. */
-export interface DurableObjectNamespaceLike<T> {
-  idFromName(name: string): unknown;
-  get(id: unknown): T;
-}
-
 type AccountsStub = Pick<QwenAccounts, 'obtain' | 'current' | 'snapshot' | 'setState' | 'addUsage'>;
+
+/** The slice of the QWEN_ACCOUNTS binding used here (tests pass a fake). */
+export type AccountsNamespace = { idFromName(name: string): DurableObjectId; get(id: DurableObjectId): AccountsStub };
 
 /**
  * The isolate's side of the QwenAccounts Durable Object: credentials and account state come from
@@ -24,7 +21,7 @@ type AccountsStub = Pick<QwenAccounts, 'obtain' | 'current' | 'snapshot' | 'setS
  */
 export class DurableObjectAccounts implements CredentialAuthority, AccountLedger {
   constructor(
-    private readonly namespace: DurableObjectNamespaceLike<AccountsStub>,
+    private readonly namespace: AccountsNamespace,
     private readonly cache: Store,
     private readonly clock: Clock,
   ) {}

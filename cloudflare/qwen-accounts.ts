@@ -9,7 +9,7 @@ import { DurableObjectStore } from '../lib/store/durable-object-store.ts';
 import { KvStore } from '../lib/store/kv-store.ts';
 import type { Store } from '../lib/store/store.ts';
 import type { AccountSeed, QwenCredentials } from '../lib/credentials/qwen-credentials.ts';
-import type { Env } from './worker.ts';
+import type { Env } from './env.ts';
 
 /** An error crossing the RPC boundary: Workers RPC keeps only an Error's message, so send the fields. */
 export type RpcResult<T> = { ok: true; value: T } | { ok: false; error: ReturnType<GatewayError['toRpc']> };
@@ -27,7 +27,7 @@ export class QwenAccounts extends DurableObject<Env> {
   readonly #authority: StoreCredentialAuthority;
   readonly #ledger: StoreAccountLedger;
 
-  constructor(ctx: unknown, env: Env) {
+  constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const config = loadConfig(env);
     const logger = createConsoleLogger(config.logLevel);

@@ -2,20 +2,11 @@ import { createDeps } from '../lib/create-deps.ts';
 import type { Deps } from '../lib/deps.ts';
 import { handle } from '../lib/handle.ts';
 import { systemClock } from '../lib/clock.ts';
-import { KvStore, type KvNamespaceLike } from '../lib/store/kv-store.ts';
-import { DurableObjectAccounts, type DurableObjectNamespaceLike } from './durable-object-accounts.ts';
+import { KvStore } from '../lib/store/kv-store.ts';
+import { DurableObjectAccounts } from './durable-object-accounts.ts';
+import type { Env } from './env.ts';
 
 export { QwenAccounts } from './qwen-accounts.ts';
-
-export interface Env {
-  QWEN_KV: KvNamespaceLike;
-  QWEN_ACCOUNTS: DurableObjectNamespaceLike<never>;
-  [name: string]: unknown;
-}
-
-interface ExecutionContext {
-  waitUntil(promise: Promise<unknown>): void;
-}
 
 // One set of deps per isolate (and per env object): the in-memory token cache lives there, which is
 // what lets a steady-state request run without reading KV or calling the Durable Object.

@@ -1,5 +1,7 @@
+import { qwenCliAuthProblem } from './credentials/parse-qwen-cli-auth.ts';
+import { GatewayError } from './errors.ts';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
-import { presetFor } from './qwen/providers.ts';
+import { PROVIDER_PRESETS, presetFor } from './qwen/providers.ts';
 
 /** Every setting the gateway reads, already parsed. Built once per isolate from the host's env. */
 export interface Config {
@@ -36,6 +38,17 @@ export interface Config {
    */
   responseStartTimeoutMs: number;
   version: string;
+  /**
+   * Settings that were set but are not usable. Collected rather than thrown, so the host entry still
+   * starts and /health still answers; every other route answers 503 gateway_misconfigured.
+   */
+  problems: ConfigProblem[];
+}
+
+/** A setting the gateway refuses to guess about: which variable, and what it accepts. */
+export interface ConfigProblem {
+  variable: string;
+  message: string;
 }
 
 export const VERSION = '0.1.0';
@@ -49,19 +62,35 @@ export const DEFAULT_QWEN_OAUTH_BASE_URL = 'https://chat.qwen.ai';
 export type Env = Record<string, unknown>;
 
 export function loadConfig(env: Env): Config {
+  const problems: ConfigProblem[] = [];
   const str = (name: string): string | undefined => {
     const value = env[name];
     return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
   };
-  const int = (name: string, fallback: number): number => {
-    const value = Number(str(name));
-    return Number.isFinite(value) && value > 0 ? value : fallback;
+  // A typo in a number must not quietly become the default (or 0, which means "never" for some).
+  const num = (name: string, fallback: number, min: 0 | 1, unit: string): number => {
+    const raw = str(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (Number.isFinite(value) && value >= min) return value;
+    const accepted = min === 0 ? 'a number of 0 or more' : 'a number greater than 0';
+    problems.push({ variable: name, message: `${name}=${JSON.stringify(raw)} is not ${accepted} (${unit}; default ${fallback}).` });
+    return fallback;
   };
   const list = (name: string): string[] =>
     (str(name) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const level = str('LOG_LEVEL')?.toLowerCase();
   const qwenApiKeys = list('QWEN_API_KEY');
   const qwenProvider = str('QWEN_PROVIDER')?.toLowerCase();
+  // An unknown provider would send the keys to another region's endpoint.
+  if (qwenProvider !== undefined && !(qwenProvider in PROVIDER_PRESETS)) {
+    problems.push({
+      variable: 'QWEN_PROVIDER',
+      message: `QWEN_PROVIDER=${JSON.stringify(qwenProvider)} is not a known provider; accepted values: ${Object.keys(PROVIDER_PRESETS).join(', ')}.`,
+    });
+  }
+  const authProblem = qwenCliAuthProblem(typeof env.QWEN_CLI_AUTH === 'string' ? env.QWEN_CLI_AUTH : undefined);
+  if (authProblem) problems.push({ variable: 'QWEN_CLI_AUTH', message: authProblem });
   const hasOAuth = typeof env.QWEN_CLI_AUTH === 'string' && env.QWEN_CLI_AUTH.trim() !== '';
   const presets = qwenApiKeys.map((key) => presetFor(key, qwenProvider));
   const explicitModels = list('OPENAI_MODELS');
@@ -72,7 +101,9 @@ export function loadConfig(env: Env): Config {
   const aliases: Record<string, string> = {};
   // Coding Plan names that OAuth accounts refuse; Qwen Code's own answer to them is coder-model.
   if (models.includes('coder-model')) for (const name of ['qwen3.5-plus', 'qwen3.6-plus']) aliases[name] = 'coder-model';
-  Object.assign(aliases, parseAliases(str('MODEL_ALIASES')));
+  const parsedAliases = parseAliases(str('MODEL_ALIASES'));
+  if (typeof parsedAliases === 'string') problems.push({ variable: 'MODEL_ALIASES', message: parsedAliases });
+  else Object.assign(aliases, parsedAliases);
   return {
     qwenCliAuth: typeof env.QWEN_CLI_AUTH === 'string' ? env.QWEN_CLI_AUTH : undefined,
     apiKeys: list('OPENAI_API_KEY'),
@@ -86,23 +117,39 @@ export function loadConfig(env: Env): Config {
     qwenProvider,
     oauthBaseUrl: (str('QWEN_OAUTH_BASE_URL') ?? DEFAULT_QWEN_OAUTH_BASE_URL).replace(/\/+$/, ''),
     logLevel: LOG_LEVELS.includes(level as LogLevel) ? (level as LogLevel) : 'info',
-    maxBodyBytes: int('MAX_BODY_BYTES', 16 * 1024 * 1024),
-    keepAliveMs: int('KEEPALIVE_INTERVAL_MS', 15_000),
-    upstreamIdleTimeoutMs: int('UPSTREAM_IDLE_TIMEOUT_MS', 300_000),
-    upstreamConnectTimeoutMs: int('UPSTREAM_CONNECT_TIMEOUT_MS', 120_000),
-    responseStartTimeoutMs: Number(str('RESPONSE_START_TIMEOUT_MS') ?? 0) || 0,
+    maxBodyBytes: num('MAX_BODY_BYTES', 16 * 1024 * 1024, 1, 'bytes'),
+    keepAliveMs: num('KEEPALIVE_INTERVAL_MS', 15_000, 1, 'milliseconds'),
+    upstreamIdleTimeoutMs: num('UPSTREAM_IDLE_TIMEOUT_MS', 300_000, 1, 'milliseconds'),
+    upstreamConnectTimeoutMs: num('UPSTREAM_CONNECT_TIMEOUT_MS', 120_000, 1, 'milliseconds'),
+    responseStartTimeoutMs: num('RESPONSE_START_TIMEOUT_MS', 0, 0, 'milliseconds, 0 = off'),
     version: VERSION,
+    problems,
   };
 }
 
-/** MODEL_ALIASES: {"gpt-4o":"coder-model",...}; anything else is ignored rather than fatal. */
-function parseAliases(raw: string | undefined): Record<string, string> {
+/** The answer of every route a configuration problem affects (all but /health). */
+export function misconfigured(problems: ConfigProblem[]): GatewayError {
+  return new GatewayError({
+    status: 503,
+    type: 'server_error',
+    code: 'gateway_misconfigured',
+    message: `The gateway is misconfigured: ${problems.map((p) => p.message).join(' ')} Fix the setting and redeploy.`,
+    headers: { 'x-should-retry': 'false' },
+  });
+}
+
+/** MODEL_ALIASES: {"gpt-4o":"coder-model",...}; anything else is a problem (its description). */
+function parseAliases(raw: string | undefined): Record<string, string> | string {
   if (!raw) return {};
+  const accepted = 'accepted: a JSON object of model names, e.g. {"gpt-4o":"coder-model"}';
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(raw);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
-    return Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
-  } catch {
-    return {};
+    parsed = JSON.parse(raw);
+  } catch (error) {
+    return `MODEL_ALIASES is not valid JSON (${error instanceof Error ? error.message : String(error)}); ${accepted}.`;
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return `MODEL_ALIASES is not a JSON object; ${accepted}.`;
+  const bad = Object.entries(parsed).filter(([, v]) => typeof v !== 'string' || v.trim() === '').map(([k]) => k);
+  if (bad.length > 0) return `MODEL_ALIASES maps ${bad.map((k) => JSON.stringify(k)).join(', ')} to something other than a model name; ${accepted}.`;
+  return parsed as Record<string, string>;
 }

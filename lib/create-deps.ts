@@ -29,6 +29,10 @@ export function createDeps(options: CreateDepsOptions): Omit<Deps, 'waitUntil'> 
   const config = options.config ?? loadConfig(options.env);
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createConsoleLogger(config.logLevel);
+  // Said once per isolate, here; each request it affects then answers 503 gateway_misconfigured.
+  if (config.problems.length > 0) {
+    logger.error('gateway misconfigured', { problems: config.problems.map((p) => p.message) });
+  }
   // Bound to globalThis: calling an unbound `fetch` throws "Illegal invocation" in workerd.
   const fetchFn = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   const authority =

@@ -1,3 +1,4 @@
+import { misconfigured } from './config.ts';
 import type { Deps } from './deps.ts';
 import { GatewayError, asGatewayError, toErrorResponse } from './errors.ts';
 import { toAnthropicErrorResponse } from './anthropic/anthropic-error.ts';
@@ -12,7 +13,7 @@ import { routes, type Route } from './routes.ts';
  */
 export async function handle(request: Request, deps: Deps): Promise<Response> {
   const ctx: RequestContext = { id: `req_${crypto.randomUUID().replaceAll('-', '')}`, startedAt: deps.clock.now(), fields: {}, timings: {} };
-  const path = pathOf(request.url).replace(/^\/api(?=\/)/, '');
+  const path = pathOf(request.url);
   const route = routes.find((r) => r.pattern.test(path));
   let response: Response;
   try {
@@ -27,6 +28,11 @@ export async function handle(request: Request, deps: Deps): Promise<Response> {
       deps.logger.error('unexpected error', { requestId: ctx.id, cause: describeCause(thrown) });
     }
     response = route?.dialect?.(request) === 'anthropic' ? toAnthropicErrorResponse(error, ctx.id) : toErrorResponse(error);
+  }
+  // HEAD is GET without the body (uptime monitors use it).
+  if (request.method === 'HEAD' && response.body) {
+    void response.body.cancel();
+    response = new Response(null, response);
   }
   // Every response here was made by the gateway itself, so its headers can be set in place.
   const { headers } = response;
@@ -65,7 +71,7 @@ function pathOf(url: string): string {
   return url.slice(start, end);
 }
 
-const CONFIG_ERRORS = new Set(['qwen_credentials_missing', 'qwen_credentials_malformed', 'qwen_credentials_invalid']);
+const CONFIG_ERRORS = new Set(['gateway_misconfigured', 'qwen_credentials_missing', 'qwen_credentials_malformed', 'qwen_credentials_invalid']);
 
 async function dispatch(request: Request, path: string, route: Route | undefined, deps: Deps, ctx: RequestContext): Promise<Response> {
   if (request.method === 'OPTIONS') return new Response(null, { status: 204 });
@@ -76,9 +82,9 @@ async function dispatch(request: Request, path: string, route: Route | undefined
       message: `Unknown request URL: ${request.method} ${path}. Please check the URL for typos; the API is served under /v1.`,
     });
   }
-  const handler = route.methods[request.method as keyof Route["methods"]];
+  const handler = route.methods[request.method as keyof Route["methods"]] ?? (request.method === 'HEAD' ? route.methods.GET : undefined);
   if (!handler) {
-    const allowed = Object.keys(route.methods).join(', ');
+    const allowed = Object.keys(route.methods).flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])).join(', ');
     throw new GatewayError({
       status: 405,
       code: 'method_not_allowed',
@@ -89,6 +95,8 @@ async function dispatch(request: Request, path: string, route: Route | undefined
   if (route.auth !== 'none') {
     const keys = route.auth === 'admin' && deps.config.adminApiKeys.length > 0 ? deps.config.adminApiKeys : deps.config.apiKeys;
     await timed(ctx, 'auth', () => deps.clock.now(), () => authenticateClient(request, keys));
+    // After auth, so that only a client with a key learns what is misconfigured.
+    if (deps.config.problems.length > 0) throw misconfigured(deps.config.problems);
   }
   return handler(request, deps, ctx);
 }

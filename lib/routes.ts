@@ -9,7 +9,7 @@ import { accountStatus } from './handlers/status.ts';
 export type Handler = (request: Request, deps: Deps, ctx: RequestContext) => Promise<Response>;
 
 export interface Route {
-  /** Matched against the path with any `/api` prefix removed (Vercel serves functions under /api). */
+  /** Matched against the path (the Vercel entry removes the `/api` its functions are served under). */
   pattern: RegExp;
   methods: Partial<Record<'GET' | 'POST', Handler>>;
   /** Which key is required: none, a client key (OPENAI_API_KEY), or the admin key (ADMIN_API_KEY, else a client key). */

@@ -52,6 +52,27 @@ export async function parseQwenCliAuth(raw: string | undefined): Promise<ParsedA
   return { ok: true, accounts };
 }
 
+/**
+ * What is wrong with QWEN_CLI_AUTH as written, checked synchronously when the config loads; undefined
+ * when it is unset (which is not a configuration error: API keys may serve instead) or well formed.
+ */
+export function qwenCliAuthProblem(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const accepted = 'accepted: the JSON object Qwen Code writes to ~/.qwen/oauth_creds.json (access_token, refresh_token, expiry_date), or a JSON array of them';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return `QWEN_CLI_AUTH is not valid JSON; ${accepted}.`;
+  }
+  const items = Array.isArray(parsed) ? parsed : [parsed];
+  for (const [index, item] of items.entries()) {
+    const problem = validate(item);
+    if (problem) return `${Array.isArray(parsed) ? `QWEN_CLI_AUTH[${index}]` : 'QWEN_CLI_AUTH'} ${problem}; ${accepted}.`;
+  }
+  return undefined;
+}
+
 function validate(item: unknown): string | undefined {
   if (typeof item !== 'object' || item === null || Array.isArray(item)) return 'must be a JSON object';
   const c = item as Record<string, unknown>;

@@ -39,7 +39,8 @@ export async function listModels(request: Request, deps: Deps): Promise<Response
 
 /** GET /v1/models/{id} */
 export async function getModel(request: Request, deps: Deps): Promise<Response> {
-  const id = decodeURIComponent(new URL(request.url).pathname.replace(/^(\/api)?\/v1\/models\//, ''));
+  const raw = new URL(request.url).pathname.replace(/^\/v1\/models\//, '');
+  const id = decodeModelId(raw);
   if (!deps.config.models.includes(id)) {
     throw new GatewayError({
       status: 404,
@@ -50,4 +51,18 @@ export async function getModel(request: Request, deps: Deps): Promise<Response> 
     });
   }
   return Response.json(request.headers.has('anthropic-version') ? toAnthropicModel(id) : toModel(id));
+}
+
+/** The id as the client meant it; a malformed %-escape is the client's mistake, not a 500. */
+function decodeModelId(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new GatewayError({
+      status: 400,
+      param: 'model',
+      code: 'invalid_model_id',
+      message: `The model id in the path (${raw}) is not valid percent-encoding.`,
+    });
+  }
 }

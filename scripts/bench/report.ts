@@ -195,7 +195,7 @@ export async function describeMachine(root: string): Promise<Machine> {
   const workerdBin = path.join(root, 'node_modules', '.bin', 'workerd');
   const workerd = (await run(workerdBin, ['--version'], root)).replace(/^workerd\s+/, '') || (await versionOf(root, 'workerd'));
   const head = await run('git', ['rev-parse', '--short', 'HEAD'], root);
-  const dirty = await run('git', ['status', '--porcelain', '--', 'lib', 'api', 'cloudflare'], root);
+  const dirty = await run('git', ['status', '--porcelain', '--', 'lib', 'api', 'vercel', 'cloudflare'], root);
   return {
     cpu: cpus[0]?.model.trim() ?? 'unknown',
     cores: cpus.length,
@@ -209,7 +209,7 @@ export async function describeMachine(root: string): Promise<Machine> {
       'edge-runtime': await versionOf(root, 'edge-runtime'),
       esbuild: await versionOf(root, 'esbuild'),
     },
-    commit: head ? `${head}${dirty ? ' (with uncommitted changes in lib/, api/ or cloudflare/)' : ''}` : 'n/a',
+    commit: head ? `${head}${dirty ? ' (with uncommitted changes in lib/, api/, vercel/ or cloudflare/)' : ''}` : 'n/a',
   };
 }
 

@@ -72,6 +72,42 @@ export function defineGatewayCases(start: StartTarget): void {
       assertOpenAISchema('ErrorResponse', await wrong.json());
     });
 
+    test('a malformed %-escape in a model id is a 400 in OpenAI shape, not a 500', async () => {
+      const res = await fetch(`${gw.url}/v1/models/%E0%A4%A`, { headers: { authorization: `Bearer ${KEYS[0]}` } });
+      expect(res.status).toBe(400);
+      const body = await res.json();
+      assertOpenAISchema('ErrorResponse', body);
+      expect(body.error).toMatchObject({ type: 'invalid_request_error', param: 'model', code: 'invalid_model_id' });
+      // A well-formed escape still decodes.
+      expect((await fetch(`${gw.url}/v1/models/qwen3%2Dcoder-plus`, { headers: { authorization: `Bearer ${KEYS[0]}` } })).status).toBe(200);
+    });
+
+    test('HEAD works wherever GET does, with GET\'s status and headers and no body', async () => {
+      const auth = { authorization: `Bearer ${KEYS[0]}` };
+      for (const [path, headers, status] of [
+        ['/health', {}, 200],
+        ['/v1/models', auth, 200],
+        ['/v1/models/coder-model', auth, 200],
+        ['/v1/models/gpt-17', auth, 404],
+        ['/v1/models', {}, 401],
+        ['/nowhere', {}, 404],
+      ] as const) {
+        const get = await fetch(`${gw.url}${path}`, { headers });
+        const head = await fetch(`${gw.url}${path}`, { method: 'HEAD', headers });
+        expect([path, head.status]).toEqual([path, status]);
+        expect(head.status).toBe(get.status);
+        expect(head.headers.get('content-type')).toBe(get.headers.get('content-type'));
+        expect(head.headers.get('x-request-id')).toMatch(/^req_/);
+        expect(await head.text()).toBe('');
+        expect((await get.text()).length).toBeGreaterThan(0);
+      }
+      // Where GET is not served, neither is HEAD; GET routes announce HEAD in Allow.
+      expect((await fetch(`${gw.url}/v1/chat/completions`, { method: 'HEAD', headers: auth })).status).toBe(405);
+      const post = await fetch(`${gw.url}/health`, { method: 'POST' });
+      expect(post.status).toBe(405);
+      expect(post.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+    });
+
     test('CORS: preflight on every route, and CORS headers on answers', async () => {
       for (const path of ['/v1/chat/completions', '/v1/models', '/health', '/nowhere']) {
         const res = await fetch(`${gw.url}${path}`, {
@@ -363,13 +399,27 @@ export function defineGatewayCases(start: StartTarget): void {
       expect(body.error.message).toContain('QWEN_CLI_AUTH');
     });
 
-    test('malformed credentials: 503 qwen_credentials_malformed, never a stack trace', async () => {
+    test('malformed credentials: 503 gateway_misconfigured naming QWEN_CLI_AUTH, never a stack trace', async () => {
       const gw = await harness.startRaw({ QWEN_CLI_AUTH: '{"access_token": "x"', LOG_LEVEL: 'error' });
       const res = await postChat(gw, { messages: [{ role: 'user', content: 'x' }] }, { headers: {} });
       expect(res.status).toBe(503);
       const body = await res.json();
-      expect(body.error.code).toBe('qwen_credentials_malformed');
+      assertOpenAISchema('ErrorResponse', body);
+      expect(body.error.code).toBe('gateway_misconfigured');
+      expect(body.error.message).toContain('QWEN_CLI_AUTH is not valid JSON; accepted:');
       expect(body.error.message).not.toMatch(/at .*\.(ts|js):\d+/);
+    });
+
+    test('an unknown QWEN_PROVIDER: 503 gateway_misconfigured listing the providers; /health reports it', async () => {
+      const gw = await gateway({ QWEN_API_KEY: 'sk-some-key', QWEN_PROVIDER: 'dashscop', LOG_LEVEL: 'error' });
+      const res = await postChat(gw, { model: 'coder-model', messages: [{ role: 'user', content: 'x' }] });
+      expect(res.status).toBe(503);
+      const body = await res.json();
+      expect(body.error).toMatchObject({ type: 'server_error', code: 'gateway_misconfigured' });
+      expect(body.error.message).toMatch(/QWEN_PROVIDER="dashscop" is not a known provider; accepted values: dashscope, dashscope-intl, coding-plan/);
+      const health = await fetch(`${gw.url}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'misconfigured', misconfigured: ['QWEN_PROVIDER'] });
     });
   });
 

@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { loadConfig } from '../../lib/config.ts';
-import type { EdgeConfigSource } from '../../lib/config/edge-config-source.ts';
+import type { EdgeConfigSource } from '../../vercel/edge-config-source.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { EDGE_CONFIG_TTL_MS, createVercelDeps, overlayConfig } from '../../lib/vercel/create-vercel-deps.ts';
+import { EDGE_CONFIG_TTL_MS, createVercelDeps, overlayConfig } from '../../vercel/create-vercel-deps.ts';
 
 /**
  * The Vercel composition root on its own, with a controllable clock and Edge Config: what the e2e

@@ -5,6 +5,12 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { bundleFunctions, startVercelDevServer } from '../../scripts/vercel/dev-server.mjs';
 import { createRouter, readRewrites } from '../../scripts/vercel/routing.mjs';
 import { parseDotenv } from '../../scripts/vercel/dotenv.mjs';
+import { createDeps } from '../../lib/create-deps.ts';
+import { handle } from '../../lib/handle.ts';
+import { silentLogger } from '../../lib/logger.ts';
+import { MemoryStore } from '../../lib/store/memory-store.ts';
+import { withoutApiPrefix } from '../../vercel/handle-on-vercel.ts';
+import { startFakeQwen } from '../fake-qwen/index.ts';
 
 /**
  * What makes the Vercel dev server a faithful stand-in: the functions really are Edge code (a Node
@@ -105,6 +111,40 @@ describe("routing with this repository's vercel.json", () => {
     // Everything else goes to the fallback, which runs the core (OpenAI-shaped 404, preflights).
     for (const other of ['/v1/embeddings', '/v1/models/a/b', '/v1/models/', '/', '/nowhere', '/api/_shared/vercel-deps']) {
       expect(served(other)).toBe('api/fallback.ts');
+    }
+  });
+});
+
+describe('the /api prefix is the Vercel entry\'s business', () => {
+  test('withoutApiPrefix keeps method, headers and body, and leaves other paths alone', async () => {
+    const post = withoutApiPrefix(new Request('http://h/api/v1/chat/completions?x=1', { method: 'POST', headers: { 'x-a': '1' }, body: '{"a":1}' }));
+    expect([post.url, post.method, post.headers.get('x-a'), await post.text()]).toEqual(['http://h/v1/chat/completions?x=1', 'POST', '1', '{"a":1}']);
+    expect(withoutApiPrefix(new Request('http://h/api')).url).toBe('http://h/');
+    const plain = new Request('http://h/v1/models');
+    expect(withoutApiPrefix(plain)).toBe(plain);
+    expect(withoutApiPrefix(new Request('http://h/apis/x')).url).toBe('http://h/apis/x');
+  });
+
+  test('the core does not strip it (a Worker has no /api), the Vercel functions do, body and all', async () => {
+    const deps = { ...createDeps({ env: {}, store: new MemoryStore(), logger: silentLogger }), waitUntil: () => {} };
+    expect((await handle(new Request('http://h/api/health'), deps)).status).toBe(404);
+    expect((await handle(new Request('http://h/health'), deps)).status).toBe(200);
+
+    const fake = await startFakeQwen({ resourceUrlStyle: 'http' });
+    const quiet = { log() {}, info() {}, warn() {}, error() {}, debug() {} };
+    const server = await startVercelDevServer({ port: 0, console: quiet, env: { QWEN_CLI_AUTH: JSON.stringify(fake.mintCredentials()), QWEN_OAUTH_BASE_URL: fake.oauthUrl } });
+    try {
+      expect((await fetch(`${server.url}/api/health`)).status).toBe(200);
+      const res = await fetch(`${server.url}/api/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'coder-model', messages: [{ role: 'user', content: 'through /api' }] }),
+      });
+      expect(res.status).toBe(200);
+      expect((await res.json()).choices[0].message.content).toContain('through /api');
+    } finally {
+      await server.close();
+      await fake.close();
     }
   });
 });

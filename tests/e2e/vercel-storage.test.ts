@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startVercelDevServer, type VercelDevServer } from '../../scripts/vercel/dev-server.mjs';
 import { startFakeQwen, type FakeQwen } from '../fake-qwen/index.ts';
 import { startFakeEdgeConfigServer, type FakeEdgeConfigServer } from '../support/edge-config-server.ts';
+import { describeWithRedis } from '../support/redis-availability.ts';
 import { startRedisServer, type RedisServerHandle } from '../support/redis-server.ts';
 import { startUpstashRestServer, type UpstashRestServer } from '../support/upstash-rest-server.ts';
 
@@ -40,7 +41,7 @@ afterAll(async () => {
   await fake.close();
 });
 
-describe('vercel + Upstash Redis', () => {
+describeWithRedis('vercel + Upstash Redis', () => {
   let redisServer: RedisServerHandle;
   let rest: UpstashRestServer;
   let redis: IORedis;
@@ -106,7 +107,9 @@ describe('vercel + Upstash Redis', () => {
     console.log(`upstash shared refresh: ${N} concurrent requests over 2 instances and 2 accounts, ${fake.counters.refreshCalls - before} refresh calls, ${answers.filter((t) => t.startsWith('failed')).length} failures`);
     fake.setScenario({ refreshLatencyMs: 0 });
   });
+});
 
+describe('vercel without Redis', () => {
   test('without Redis: memory, and one warning that refreshed tokens will not survive a cold start', async () => {
     const logs: string[] = [];
     const server = await gateway({ QWEN_CLI_AUTH: JSON.stringify(fake.mintCredentials()) }, logs);

@@ -1,6 +1,6 @@
 import { createClient } from '@vercel/edge-config';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createEdgeConfigSource } from '../../lib/config/edge-config-source.ts';
+import { createEdgeConfigSource } from '../../vercel/edge-config-source.ts';
 import { startFakeEdgeConfigServer, type FakeEdgeConfigServer } from '../support/edge-config-server.ts';
 
 // The client keeps a stale-while-revalidate cache in development; tests must see every change.

@@ -1,9 +1,8 @@
-import { handle } from '../../../lib/handle.ts';
-import { vercelDeps, type VercelRequestContext } from '../../_shared/vercel-deps.ts';
+import { handleOnVercel, type VercelRequestContext } from '../../../vercel/handle-on-vercel.ts';
 
 export const config = { runtime: 'edge' };
 
 /** GET /v1/models/{id} (vercel.json rewrites it here); the core reads the id from the path. */
-export default async function retrieveModel(request: Request, ctx?: VercelRequestContext): Promise<Response> {
-  return handle(request, await vercelDeps(ctx));
+export default function retrieveModel(request: Request, ctx?: VercelRequestContext): Promise<Response> {
+  return handleOnVercel(request, ctx);
 }

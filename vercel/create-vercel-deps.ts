@@ -1,12 +1,12 @@
-import { systemClock, type Clock } from '../clock.ts';
-import { loadConfig, type Config, type Env } from '../config.ts';
-import { createEdgeConfigSource, type EdgeConfigSource } from '../config/edge-config-source.ts';
-import { createDeps } from '../create-deps.ts';
-import type { Deps } from '../deps.ts';
-import { createConsoleLogger, type Logger } from '../logger.ts';
-import { MemoryStore } from '../store/memory-store.ts';
-import type { Store } from '../store/store.ts';
-import { upstashStoreFromEnv } from '../store/upstash-store.ts';
+import { systemClock, type Clock } from '../lib/clock.ts';
+import { loadConfig, type Config, type Env } from '../lib/config.ts';
+import { createDeps } from '../lib/create-deps.ts';
+import type { Deps } from '../lib/deps.ts';
+import { createConsoleLogger, type Logger } from '../lib/logger.ts';
+import { MemoryStore } from '../lib/store/memory-store.ts';
+import type { Store } from '../lib/store/store.ts';
+import { upstashStoreFromEnv } from '../lib/store/upstash-store.ts';
+import { createEdgeConfigSource, type EdgeConfigSource } from './edge-config-source.ts';
 
 /** The second argument Vercel passes to an Edge Function (`RequestContext` in `@vercel/edge`). */
 export interface VercelRequestContext {
