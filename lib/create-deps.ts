@@ -6,6 +6,8 @@ import type { Store } from './store/store.ts';
 import { AccountPool } from './accounts/account-pool.ts';
 import { StoreCredentialAuthority, type CredentialAuthority } from './accounts/credential-authority.ts';
 import { StoreAccountLedger, type AccountLedger } from './accounts/account-ledger.ts';
+import { ModelCatalog } from './accounts/model-catalog.ts';
+import { QuotaWindows } from './accounts/quota-windows.ts';
 
 export interface CreateDepsOptions {
   env: Env;
@@ -40,7 +42,15 @@ export function createDeps(options: CreateDepsOptions): Omit<Deps, 'waitUntil'> 
     clock,
     fetch: fetchFn,
     logger,
-    accounts: new AccountPool(config, authority, options.ledger ?? new StoreAccountLedger(options.store), clock, logger),
+    accounts: new AccountPool(
+      config,
+      authority,
+      options.ledger ?? new StoreAccountLedger(options.store),
+      clock,
+      logger,
+      new ModelCatalog(fetchFn, options.store, clock, logger),
+      new QuotaWindows(options.store),
+    ),
     startedAt: clock.now(),
   };
 }
