@@ -267,6 +267,16 @@ describe('shapeQwenBody', () => {
       expect(out).not.toHaveProperty('tool_choice');
       expect(out).not.toHaveProperty('parallel_tool_calls');
     });
+
+    test('a forced tool_choice with thinking on becomes auto (Qwen refuses it while thinking); without thinking it stays', () => {
+      const tools = [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }];
+      const named = { type: 'function', function: { name: 'f' } };
+      expect(shape({ model: 'qwen3.6-plus', messages: [], tools, tool_choice: 'required', enable_thinking: true }).tool_choice).toBe('auto');
+      expect(shape({ model: 'qwen3.6-plus', messages: [], tools, tool_choice: named, reasoning_effort: 'high' }).tool_choice).toBe('auto');
+      expect(shape({ model: 'qwen3.6-plus', messages: [], tools, tool_choice: 'none', enable_thinking: true }).tool_choice).toBe('none');
+      expect(shape({ model: 'qwen3.6-plus', messages: [], tools, tool_choice: named, enable_thinking: false }).tool_choice).toEqual(named);
+      expect(shape({ model: 'qwen3.6-plus', messages: [], tools, tool_choice: 'required' }).tool_choice).toBe('required');
+    });
   });
 });
 
