@@ -65,17 +65,18 @@ export class AccountPool {
   }
 
   /**
-   * The models this deployment serves: OPENAI_MODELS when set; else OAuth's models (with OAuth
+   * The models this deployment serves: the operator's list when set (OPENAI_MODELS, Vercel Edge
+   * Config; `config` is the request's, which may carry an overlay); else OAuth's models (with OAuth
    * accounts) and each API key's, as its provider lists them (see ModelCatalog).
    */
-  async servedModels(clientUserAgent?: string | null): Promise<string[]> {
+  async servedModels(config: Pick<Config, 'models' | 'modelsExplicit'>, clientUserAgent?: string | null): Promise<string[]> {
     const sources = await this.sources();
-    if (this.config.modelsExplicit || !Array.isArray(sources) || !this.catalog) return this.config.models;
+    if (config.modelsExplicit || !Array.isArray(sources) || !this.catalog) return config.models;
     const lists = await Promise.all(
       sources.map((s) => (s instanceof ApiKeyTokenSource ? this.catalog!.modelsOf(s, clientUserAgent) : OAUTH_MODELS)),
     );
     const served = [...new Set(lists.flatMap((list) => list ?? []))];
-    return served.length > 0 ? served : this.config.models;
+    return served.length > 0 ? served : config.models;
   }
 
   /** All accounts, or the configuration error that prevents any. */

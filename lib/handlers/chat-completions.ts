@@ -10,7 +10,7 @@ import { sessionIdOf } from '../turn/session-id-of.ts';
 /** POST /v1/chat/completions: the client's body is already what Qwen takes. */
 export async function chatCompletions(request: Request, deps: Deps, ctx: RequestContext): Promise<Response> {
   const body = validateChatRequest(await readJsonBody(request, deps.config.maxBodyBytes));
-  const models = await deps.accounts.servedModels(request.headers.get('user-agent'));
+  const models = await deps.accounts.servedModels(deps.config, request.headers.get('user-agent'));
   const model = resolveModel(typeof body.model === 'string' ? body.model : undefined, { ...deps.config, models });
   const stream = body.stream === true;
   const includeUsage = (body.stream_options as { include_usage?: unknown } | null | undefined)?.include_usage === true;

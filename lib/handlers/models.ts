@@ -11,14 +11,14 @@ const toModel = (id: string) => ({ id, object: 'model' as const, created: CREATE
 
 /** GET /v1/models */
 export async function listModels(request: Request, deps: Deps): Promise<Response> {
-  const models = await deps.accounts.servedModels(request.headers.get('user-agent'));
+  const models = await deps.accounts.servedModels(deps.config, request.headers.get('user-agent'));
   return Response.json({ object: 'list', data: models.map(toModel) });
 }
 
 /** GET /v1/models/{id} */
 export async function getModel(request: Request, deps: Deps): Promise<Response> {
   const id = decodeURIComponent(new URL(request.url).pathname.replace(/^(\/api)?\/v1\/models\//, ''));
-  const models = await deps.accounts.servedModels(request.headers.get('user-agent'));
+  const models = await deps.accounts.servedModels(deps.config, request.headers.get('user-agent'));
   if (!models.includes(id)) {
     throw new GatewayError({
       status: 404,

@@ -1,5 +1,7 @@
 import { describe } from 'vitest';
+import { defineApiKeyCases } from './api-key-cases.ts';
 import { defineGatewayCases } from './gateway-cases.ts';
 import { startVercel } from './vercel-target.ts';
 
 describe('vercel (edge functions in edge-runtime)', () => defineGatewayCases(startVercel));
+describe('vercel: API-key providers', () => defineApiKeyCases(startVercel));
