@@ -4,6 +4,7 @@ import { credentialsKey, isFresh } from '../lib/accounts/credential-authority.ts
 import type { AccountLedger, AccountRecord, UsageDelta } from '../lib/accounts/account-ledger.ts';
 import type { AccountSeed, QwenCredentials } from '../lib/credentials/qwen-credentials.ts';
 import type { Clock } from '../lib/clock.ts';
+import type { QuotaCounter, QuotaWindowName, WindowUsage } from '../lib/accounts/quota-windows.ts';
 import type { Store } from '../lib/store/store.ts';
 import type { QwenAccounts, RpcResult } from './qwen-accounts.ts';
 
@@ -13,7 +14,7 @@ export interface DurableObjectNamespaceLike<T> {
   get(id: unknown): T;
 }
 
-type AccountsStub = Pick<QwenAccounts, 'obtain' | 'current' | 'snapshot' | 'setState' | 'addUsage'>;
+type AccountsStub = Pick<QwenAccounts, 'obtain' | 'current' | 'snapshot' | 'setState' | 'addUsage' | 'addWindowRequests' | 'windowUsage'>;
 
 /**
  * The isolate's side of the QwenAccounts Durable Object: credentials and account state come from
@@ -22,7 +23,7 @@ type AccountsStub = Pick<QwenAccounts, 'obtain' | 'current' | 'snapshot' | 'setS
  * KV can be up to a minute stale, which is harmless here: an access token stays valid until it
  * expires, and a token Qwen rejects goes to the object, which knows the current one.
  */
-export class DurableObjectAccounts implements CredentialAuthority, AccountLedger {
+export class DurableObjectAccounts implements CredentialAuthority, AccountLedger, QuotaCounter {
   constructor(
     private readonly namespace: DurableObjectNamespaceLike<AccountsStub>,
     private readonly cache: Store,
@@ -60,6 +61,14 @@ export class DurableObjectAccounts implements CredentialAuthority, AccountLedger
 
   addUsage(id: string, delta: UsageDelta, day: string): Promise<void> {
     return this.#stub.addUsage(id, delta, day);
+  }
+
+  add(id: string, requests: number, now: number): Promise<void> {
+    return this.#stub.addWindowRequests(id, requests, now);
+  }
+
+  usage(id: string, now: number, allowances?: Record<QuotaWindowName, number>): Promise<WindowUsage[]> {
+    return this.#stub.windowUsage(id, now, allowances);
   }
 
   async #cached(seed: AccountSeed): Promise<QwenCredentials | undefined> {

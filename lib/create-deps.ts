@@ -7,7 +7,7 @@ import { AccountPool } from './accounts/account-pool.ts';
 import { StoreCredentialAuthority, type CredentialAuthority } from './accounts/credential-authority.ts';
 import { StoreAccountLedger, type AccountLedger } from './accounts/account-ledger.ts';
 import { ModelCatalog } from './accounts/model-catalog.ts';
-import { QuotaWindows } from './accounts/quota-windows.ts';
+import { QuotaWindows, type QuotaCounter } from './accounts/quota-windows.ts';
 
 export interface CreateDepsOptions {
   env: Env;
@@ -21,6 +21,8 @@ export interface CreateDepsOptions {
   authority?: CredentialAuthority;
   /** Where account states and counts are shared; defaults to the store (a Durable Object on Cloudflare). */
   ledger?: AccountLedger;
+  /** Where API keys' requests per plan window are counted; defaults to the store. */
+  quotaWindows?: QuotaCounter;
 }
 
 /**
@@ -49,7 +51,7 @@ export function createDeps(options: CreateDepsOptions): Omit<Deps, 'waitUntil'> 
       clock,
       logger,
       new ModelCatalog(fetchFn, options.store, clock, logger),
-      new QuotaWindows(options.store),
+      options.quotaWindows ?? new QuotaWindows(options.store),
     ),
     startedAt: clock.now(),
   };

@@ -10,7 +10,7 @@ import { fingerprint } from '../util/fingerprint.ts';
 import type { TokenSource } from './token-source.ts';
 import { quotaDay, type AccountLedger, type AccountRecord, type UsageDelta } from './account-ledger.ts';
 import type { ModelCatalog } from './model-catalog.ts';
-import { PLAN_ALLOWANCES, type QuotaWindows, type WindowUsage } from './quota-windows.ts';
+import { PLAN_ALLOWANCES, type QuotaCounter, type WindowUsage } from './quota-windows.ts';
 
 /** How stale this isolate's view of the shared account states may get before it re-reads them. */
 const VIEW_TTL_MS = 30_000;
@@ -59,7 +59,7 @@ export class AccountPool {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly catalog?: ModelCatalog,
-    private readonly quotaWindows?: QuotaWindows,
+    private readonly quotaWindows?: QuotaCounter,
   ) {
     this.#usageFlushedAt = clock.now();
   }

@@ -75,7 +75,13 @@ export interface WindowUsage {
 
 const quotaKey = (id: string) => `qwen:quota:${id}`;
 
-export class QuotaWindows {
+/** Where the window counts live: a Store here; on Cloudflare the accounts Durable Object (never KV). */
+export interface QuotaCounter {
+  add(id: string, requests: number, now: number): Promise<void>;
+  usage(id: string, now: number, allowances?: Record<QuotaWindowName, number>): Promise<WindowUsage[]>;
+}
+
+export class QuotaWindows implements QuotaCounter {
   constructor(private readonly store: Store) {}
 
   /** Adds `requests` to every window of `id` at `now`, opening the windows that rolled over. */
