@@ -109,6 +109,16 @@ export class AccountPool {
     await this.ledger.setState(id, { state: 'cooling_down', cooldownUntil: until, reason });
   }
 
+  /**
+   * When a key's spent 5-hour window comes back: the end of the window the gateway counted, when that
+   * is sooner than `latest` (5 hours from now, what the error alone allows). Qwen does not say where
+   * its window starts; the gateway's own count is the best evidence of it.
+   */
+  async fiveHourReset(id: string, latest: number): Promise<number> {
+    const fiveHours = (await this.quotaWindows?.usage(id, this.clock.now()).catch(() => undefined))?.find((w) => w.window === '5h');
+    return fiveHours && fiveHours.requests > 0 ? Math.min(latest, Date.parse(fiveHours.resetsAt)) : latest;
+  }
+
   /** The refresh token is dead: only a new login (a new lineage) brings the account back. */
   async needsRelogin(source: TokenSource, reason: string): Promise<void> {
     const lineage = source instanceof OAuthTokenSource ? source.seed.lineage : undefined;

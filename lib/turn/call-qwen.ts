@@ -64,13 +64,15 @@ async function restAccount(error: GatewayError, source: TokenSource, tried: Set<
     case 'credentials':
       await deps.accounts.needsRelogin(source, error.message);
       return true;
-    case 'quota':
+    case 'quota': {
+      const resetAt = error.failure.resetAt ?? nextQuotaReset(now);
       await deps.accounts.coolDown(
         source.id,
-        error.failure.resetAt ?? nextQuotaReset(now),
+        error.failure.window === '5h' ? await deps.accounts.fiveHourReset(source.id, resetAt) : resetAt,
         `quota exhausted${error.failure.window ? ` (${error.failure.window} window)` : ''}: ${error.message}`,
       );
       return true;
+    }
     case 'throttle':
       await deps.accounts.coolDown(source.id, now + (error.failure.retryAfterMs ?? 0), `throttled: ${error.message}`);
       return true;

@@ -94,6 +94,20 @@ describe('the pool shows each key’s windows on the status page', () => {
     expect(JSON.stringify(status)).not.toMatch(/sk-sp-aaaa|sk-bbbb/);
   });
 
+  test("a spent 5-hour window rests the key until the window the gateway counted ends, if that is sooner", async () => {
+    const { store, clock, windows, advance } = setup();
+    const config = loadConfig({ QWEN_API_KEYS: JSON.stringify([{ id: 'plan', key: 'sk-sp-aaaa', provider: 'coding-plan' }, { id: 'idle', key: 'sk-sp-bbbb' }]) });
+    const pool = new AccountPool(config, authority, new StoreAccountLedger(store), clock, silentLogger, undefined, windows);
+    const opened = clock.now();
+    pool.recordUsage('plan', 1);
+    await pool.flushUsage();
+    advance(3 * HOUR);
+    const latest = clock.now() + 5 * HOUR;
+    expect(await pool.fiveHourReset('plan', latest)).toBe(opened + 5 * HOUR);
+    // No request counted: only the error's own bound is known.
+    expect(await pool.fiveHourReset('idle', latest)).toBe(latest);
+  });
+
   test('misconfigured keys: every request gets the same 503 naming the problem', async () => {
     const { store, clock } = setup();
     const pool = new AccountPool(loadConfig({ QWEN_API_KEY: 'sk-sp-aaaa', QWEN_PROVIDER: 'dashscope' }), authority, new StoreAccountLedger(store), clock, silentLogger);
