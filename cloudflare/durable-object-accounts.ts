@@ -4,10 +4,11 @@ import { credentialsKey, isFresh } from '../lib/accounts/credential-authority.ts
 import type { AccountLedger, AccountRecord, UsageDelta } from '../lib/accounts/account-ledger.ts';
 import type { AccountSeed, QwenCredentials } from '../lib/credentials/qwen-credentials.ts';
 import type { Clock } from '../lib/clock.ts';
+import type { QuotaCounter, QuotaWindowName, WindowUsage } from '../lib/accounts/quota-windows.ts';
 import type { Store } from '../lib/store/store.ts';
 import type { QwenAccounts, RpcResult } from './qwen-accounts.ts';
 
-type AccountsStub = Pick<QwenAccounts, 'obtain' | 'current' | 'snapshot' | 'setState' | 'addUsage'>;
+type AccountsStub = Pick<QwenAccounts, 'obtain' | 'current' | 'snapshot' | 'setState' | 'addUsage' | 'addWindowRequests' | 'windowUsage'>;
 
 /** The slice of the QWEN_ACCOUNTS binding used here (tests pass a fake). */
 export type AccountsNamespace = { idFromName(name: string): DurableObjectId; get(id: DurableObjectId): AccountsStub };
@@ -19,7 +20,7 @@ export type AccountsNamespace = { idFromName(name: string): DurableObjectId; get
  * KV can be up to a minute stale, which is harmless here: an access token stays valid until it
  * expires, and a token Qwen rejects goes to the object, which knows the current one.
  */
-export class DurableObjectAccounts implements CredentialAuthority, AccountLedger {
+export class DurableObjectAccounts implements CredentialAuthority, AccountLedger, QuotaCounter {
   constructor(
     private readonly namespace: AccountsNamespace,
     private readonly cache: Store,
@@ -57,6 +58,14 @@ export class DurableObjectAccounts implements CredentialAuthority, AccountLedger
 
   addUsage(id: string, delta: UsageDelta, day: string): Promise<void> {
     return this.#stub.addUsage(id, delta, day);
+  }
+
+  add(id: string, requests: number, now: number): Promise<void> {
+    return this.#stub.addWindowRequests(id, requests, now);
+  }
+
+  usage(id: string, now: number, allowances?: Record<QuotaWindowName, number>): Promise<WindowUsage[]> {
+    return this.#stub.windowUsage(id, now, allowances);
   }
 
   async #cached(seed: AccountSeed): Promise<QwenCredentials | undefined> {

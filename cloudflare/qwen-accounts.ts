@@ -5,6 +5,7 @@ import { createConsoleLogger } from '../lib/logger.ts';
 import { asGatewayError, GatewayError } from '../lib/errors.ts';
 import { StoreCredentialAuthority } from '../lib/accounts/credential-authority.ts';
 import { StoreAccountLedger, type AccountRecord, type UsageDelta } from '../lib/accounts/account-ledger.ts';
+import { QuotaWindows, type QuotaWindowName, type WindowUsage } from '../lib/accounts/quota-windows.ts';
 import { DurableObjectStore } from '../lib/store/durable-object-store.ts';
 import { KvStore } from '../lib/store/kv-store.ts';
 import type { Store } from '../lib/store/store.ts';
@@ -26,6 +27,7 @@ export type RpcResult<T> = { ok: true; value: T } | { ok: false; error: ReturnTy
 export class QwenAccounts extends DurableObject<Env> {
   readonly #authority: StoreCredentialAuthority;
   readonly #ledger: StoreAccountLedger;
+  readonly #windows: QuotaWindows;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -41,6 +43,8 @@ export class QwenAccounts extends DurableObject<Env> {
       oauthBaseUrl: config.oauthBaseUrl,
     });
     this.#ledger = new StoreAccountLedger(store);
+    // Counters belong here, not in KV (one write per second per key, and stale elsewhere).
+    this.#windows = new QuotaWindows(store);
   }
 
   obtain(seed: AccountSeed, rejected?: string): Promise<RpcResult<QwenCredentials>> {
@@ -61,6 +65,14 @@ export class QwenAccounts extends DurableObject<Env> {
 
   addUsage(id: string, delta: UsageDelta, day: string): Promise<void> {
     return this.#ledger.addUsage(id, delta, day);
+  }
+
+  addWindowRequests(id: string, requests: number, now: number): Promise<void> {
+    return this.#windows.add(id, requests, now);
+  }
+
+  windowUsage(id: string, now: number, allowances?: Record<QuotaWindowName, number>): Promise<WindowUsage[]> {
+    return this.#windows.usage(id, now, allowances);
   }
 }
 

@@ -17,7 +17,7 @@ function depsFor(env: Env): Omit<Deps, 'waitUntil'> {
   if (!deps) {
     const store = new KvStore(env.QWEN_KV);
     const accounts = new DurableObjectAccounts(env.QWEN_ACCOUNTS, store, systemClock);
-    deps = createDeps({ env, store, authority: accounts, ledger: accounts });
+    deps = createDeps({ env, store, authority: accounts, ledger: accounts, quotaWindows: accounts });
     perEnv.set(env, deps);
   }
   return deps;

@@ -1,7 +1,7 @@
 import { qwenCliAuthProblem } from './credentials/parse-qwen-cli-auth.ts';
 import { GatewayError } from './errors.ts';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
-import { PROVIDER_PRESETS, presetFor } from './qwen/providers.ts';
+import { parseQwenKeys, type QwenKeySpec } from './qwen/providers.ts';
 
 /** Every setting the gateway reads, already parsed. Built once per isolate from the host's env. */
 export interface Config {
@@ -17,10 +17,15 @@ export interface Config {
   openaiBaseUrl: string;
   /** OPENAI_BASE_URL as set; for Qwen API keys it overrides the provider preset. */
   explicitBaseUrl: string | undefined;
-  /** Qwen API keys (QWEN_API_KEY, comma-separated), served beside or instead of OAuth accounts. */
-  qwenApiKeys: string[];
-  /** QWEN_PROVIDER: which preset the API keys belong to (see lib/qwen/providers.ts). */
-  qwenProvider: string | undefined;
+  /**
+   * Qwen API keys, served beside or instead of OAuth accounts: QWEN_API_KEY (comma-separated, all of
+   * the QWEN_PROVIDER preset) and QWEN_API_KEYS (a JSON array, one provider per key); see providers.ts.
+   */
+  qwenKeys: QwenKeySpec[];
+  /** What is wrong with the keys' configuration; non-empty means the pool refuses to serve (503). */
+  qwenKeyProblems: string[];
+  /** OPENAI_MODELS was set: the served list is the operator's, not discovered from the providers. */
+  modelsExplicit: boolean;
   /** Client model names mapped to served ones (MODEL_ALIASES, a JSON object). */
   modelAliases: Record<string, string>;
   oauthBaseUrl: string;
@@ -80,19 +85,21 @@ export function loadConfig(env: Env): Config {
   const list = (name: string): string[] =>
     (str(name) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const level = str('LOG_LEVEL')?.toLowerCase();
-  const qwenApiKeys = list('QWEN_API_KEY');
-  const qwenProvider = str('QWEN_PROVIDER')?.toLowerCase();
-  // An unknown provider would send the keys to another region's endpoint.
-  if (qwenProvider !== undefined && !(qwenProvider in PROVIDER_PRESETS)) {
-    problems.push({
-      variable: 'QWEN_PROVIDER',
-      message: `QWEN_PROVIDER=${JSON.stringify(qwenProvider)} is not a known provider; accepted values: ${Object.keys(PROVIDER_PRESETS).join(', ')}.`,
-    });
-  }
   const authProblem = qwenCliAuthProblem(typeof env.QWEN_CLI_AUTH === 'string' ? env.QWEN_CLI_AUTH : undefined);
   if (authProblem) problems.push({ variable: 'QWEN_CLI_AUTH', message: authProblem });
+  // An unknown provider or a key of the wrong kind would send the keys to the wrong endpoint.
+  const { keys: qwenKeys, problems: qwenKeyProblems } = parseQwenKeys({
+    apiKeys: list('QWEN_API_KEY'),
+    provider: str('QWEN_PROVIDER')?.toLowerCase(),
+    keysJson: str('QWEN_API_KEYS'),
+    explicitBaseUrl: str('OPENAI_BASE_URL'),
+  });
+  for (const message of qwenKeyProblems) {
+    const variable = ['QWEN_API_KEYS', 'QWEN_PROVIDER', 'QWEN_API_KEY'].find((name) => message.includes(name)) ?? 'QWEN_API_KEY';
+    problems.push({ variable, message });
+  }
   const hasOAuth = typeof env.QWEN_CLI_AUTH === 'string' && env.QWEN_CLI_AUTH.trim() !== '';
-  const presets = qwenApiKeys.map((key) => presetFor(key, qwenProvider));
+  const presets = qwenKeys.map((k) => k.preset);
   const explicitModels = list('OPENAI_MODELS');
   const models =
     explicitModels.length > 0
@@ -113,8 +120,9 @@ export function loadConfig(env: Env): Config {
     modelAliases: aliases,
     openaiBaseUrl: str('OPENAI_BASE_URL') ?? DEFAULT_DASHSCOPE_BASE_URL,
     explicitBaseUrl: str('OPENAI_BASE_URL'),
-    qwenApiKeys,
-    qwenProvider,
+    qwenKeys,
+    qwenKeyProblems,
+    modelsExplicit: explicitModels.length > 0,
     oauthBaseUrl: (str('QWEN_OAUTH_BASE_URL') ?? DEFAULT_QWEN_OAUTH_BASE_URL).replace(/\/+$/, ''),
     logLevel: LOG_LEVELS.includes(level as LogLevel) ? (level as LogLevel) : 'info',
     maxBodyBytes: num('MAX_BODY_BYTES', 16 * 1024 * 1024, 1, 'bytes'),

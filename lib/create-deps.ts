@@ -6,6 +6,8 @@ import type { Store } from './store/store.ts';
 import { AccountPool } from './accounts/account-pool.ts';
 import { StoreCredentialAuthority, type CredentialAuthority } from './accounts/credential-authority.ts';
 import { StoreAccountLedger, type AccountLedger } from './accounts/account-ledger.ts';
+import { ModelCatalog } from './accounts/model-catalog.ts';
+import { QuotaWindows, type QuotaCounter } from './accounts/quota-windows.ts';
 
 export interface CreateDepsOptions {
   env: Env;
@@ -19,6 +21,8 @@ export interface CreateDepsOptions {
   authority?: CredentialAuthority;
   /** Where account states and counts are shared; defaults to the store (a Durable Object on Cloudflare). */
   ledger?: AccountLedger;
+  /** Where API keys' requests per plan window are counted; defaults to the store. */
+  quotaWindows?: QuotaCounter;
 }
 
 /**
@@ -44,7 +48,15 @@ export function createDeps(options: CreateDepsOptions): Omit<Deps, 'waitUntil'> 
     clock,
     fetch: fetchFn,
     logger,
-    accounts: new AccountPool(config, authority, options.ledger ?? new StoreAccountLedger(options.store), clock, logger),
+    accounts: new AccountPool(
+      config,
+      authority,
+      options.ledger ?? new StoreAccountLedger(options.store),
+      clock,
+      logger,
+      new ModelCatalog(fetchFn, options.store, clock, logger),
+      options.quotaWindows ?? new QuotaWindows(options.store),
+    ),
     startedAt: clock.now(),
   };
 }

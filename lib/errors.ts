@@ -44,8 +44,10 @@ export interface UpstreamFailure {
     | 'context_overflow' // the prompt does not fit the model: `limit` tokens
     | 'overloaded' // Qwen itself is out of capacity, for everyone
     | 'other';
-  /** Epoch ms when a quota resets, when Qwen said so. */
+  /** Epoch ms when a quota resets: the time Qwen stated, or its window's roll-over. */
   resetAt?: number;
+  /** Which allowance a quota error spent: the OAuth day, a plan's 5-hour, weekly or monthly window. */
+  window?: 'day' | '5h' | 'week' | 'month';
   retryAfterMs?: number;
   /** The model's input limit in tokens, for context_overflow. */
   limit?: number;

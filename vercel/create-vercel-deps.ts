@@ -154,7 +154,10 @@ export function overlayConfig(base: Config, items: Record<string, unknown>): { c
     return entries.length > 0 ? entries : undefined;
   };
   config.apiKeys = list('apiKeys') ?? base.apiKeys;
-  config.models = list('models') ?? base.models;
+  const models = list('models');
+  config.models = models ?? base.models;
+  // Models named in Edge Config are the operator's list, as OPENAI_MODELS would be: no discovery.
+  if (models) config.modelsExplicit = true;
   const defaultModel = items.defaultModel;
   if (typeof defaultModel === 'string' && defaultModel.trim() !== '') config.defaultModel = defaultModel.trim();
   else if (defaultModel !== undefined && defaultModel !== null) problems.push('defaultModel must be a non-empty string');

@@ -1,4 +1,4 @@
-import type { Config } from '../config.ts';
+import { OAUTH_MODELS, type Config } from '../config.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import { GatewayError } from '../errors.ts';
@@ -6,10 +6,11 @@ import { parseQwenCliAuth } from '../credentials/parse-qwen-cli-auth.ts';
 import type { CredentialAuthority } from './credential-authority.ts';
 import { OAuthTokenSource } from './oauth-token-source.ts';
 import { ApiKeyTokenSource } from './api-key-token-source.ts';
-import { presetFor } from '../qwen/providers.ts';
 import { fingerprint } from '../util/fingerprint.ts';
 import type { TokenSource } from './token-source.ts';
 import { quotaDay, type AccountLedger, type AccountRecord, type UsageDelta } from './account-ledger.ts';
+import type { ModelCatalog } from './model-catalog.ts';
+import { PLAN_ALLOWANCES, type QuotaCounter, type WindowUsage } from './quota-windows.ts';
 
 /** How stale this isolate's view of the shared account states may get before it re-reads them. */
 const VIEW_TTL_MS = 30_000;
@@ -25,6 +26,11 @@ export interface AccountStatus {
   cooldownUntil: string | null;
   requestsToday: number;
   tokensToday: number;
+  /** API keys: the provider preset (e.g. coding-plan-intl) and, when configured, the plan tier. */
+  provider?: string;
+  tier?: string;
+  /** API keys: requests counted per plan window, against the plan's allowance where it is known. */
+  windows?: WindowUsage[];
 }
 
 /**
@@ -52,8 +58,25 @@ export class AccountPool {
     private readonly ledger: AccountLedger,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly catalog?: ModelCatalog,
+    private readonly quotaWindows?: QuotaCounter,
   ) {
     this.#usageFlushedAt = clock.now();
+  }
+
+  /**
+   * The models this deployment serves: the operator's list when set (OPENAI_MODELS, Vercel Edge
+   * Config; `config` is the request's, which may carry an overlay); else OAuth's models (with OAuth
+   * accounts) and each API key's, as its provider lists them (see ModelCatalog).
+   */
+  async servedModels(config: Pick<Config, 'models' | 'modelsExplicit'>, clientUserAgent?: string | null): Promise<string[]> {
+    const sources = await this.sources();
+    if (config.modelsExplicit || !Array.isArray(sources) || !this.catalog) return config.models;
+    const lists = await Promise.all(
+      sources.map((s) => (s instanceof ApiKeyTokenSource ? this.catalog!.modelsOf(s, clientUserAgent) : OAUTH_MODELS)),
+    );
+    const served = [...new Set(lists.flatMap((list) => list ?? []))];
+    return served.length > 0 ? served : config.models;
   }
 
   /** All accounts, or the configuration error that prevents any. */
@@ -69,7 +92,7 @@ export class AccountPool {
   async pick(tried: ReadonlySet<string> = new Set(), model?: string): Promise<TokenSource> {
     const all = await this.sources();
     if (!Array.isArray(all)) throw all;
-    const fitting = model === undefined ? all : all.filter((s) => !s.models || s.models.includes(model));
+    const fitting = model === undefined ? all : all.filter((s) => this.#serves(s, model));
     const sources = fitting.length > 0 ? fitting : all;
     await this.#refreshView();
     const now = this.clock.now();
@@ -84,6 +107,16 @@ export class AccountPool {
     this.#view[id] = { ...this.#view[id], state: 'cooling_down', cooldownUntil: until, reason };
     this.logger.warn('account cooling down', { account: id, until: new Date(until).toISOString(), reason });
     await this.ledger.setState(id, { state: 'cooling_down', cooldownUntil: until, reason });
+  }
+
+  /**
+   * When a key's spent 5-hour window comes back: the end of the window the gateway counted, when that
+   * is sooner than `latest` (5 hours from now, what the error alone allows). Qwen does not say where
+   * its window starts; the gateway's own count is the best evidence of it.
+   */
+  async fiveHourReset(id: string, latest: number): Promise<number> {
+    const fiveHours = (await this.quotaWindows?.usage(id, this.clock.now()).catch(() => undefined))?.find((w) => w.window === '5h');
+    return fiveHours && fiveHours.requests > 0 ? Math.min(latest, Date.parse(fiveHours.resetsAt)) : latest;
   }
 
   /** The refresh token is dead: only a new login (a new lineage) brings the account back. */
@@ -109,8 +142,16 @@ export class AccountPool {
     const batch = [...this.#usage];
     this.#usage.clear();
     this.#usageFlushedAt = this.clock.now();
-    const day = quotaDay(this.clock.now());
-    await Promise.all(batch.map(([id, delta]) => this.ledger.addUsage(id, delta, day))).catch((error: unknown) =>
+    const now = this.clock.now();
+    const day = quotaDay(now);
+    const windows = this.quotaWindows;
+    const keyIds = new Set((await this.#apiKeys()).map((s) => s.id));
+    await Promise.all(
+      batch.flatMap(([id, delta]) => [
+        this.ledger.addUsage(id, delta, day),
+        ...(windows && keyIds.has(id) ? [windows.add(id, delta.requests, now)] : []),
+      ]),
+    ).catch((error: unknown) =>
       this.logger.warn('could not record usage', { error: String(error) }),
     );
   }
@@ -131,6 +172,8 @@ export class AccountPool {
         const record = records[source.id];
         const state = this.#canServe(source, now) ? 'ok' : record!.state;
         const expiresAt = await source.expiresAt?.();
+        const key = source instanceof ApiKeyTokenSource ? source : undefined;
+        const allowances = key ? PLAN_ALLOWANCES[key.preset.kind]?.[key.tier ?? ''] : undefined;
         return {
           id: source.id,
           kind: source.kind,
@@ -140,9 +183,21 @@ export class AccountPool {
           cooldownUntil: state === 'cooling_down' && record?.cooldownUntil ? new Date(record.cooldownUntil).toISOString() : null,
           requestsToday: record?.day === today ? record.requestsToday ?? 0 : 0,
           tokensToday: record?.day === today ? record.tokensToday ?? 0 : 0,
+          ...(key
+            ? {
+                provider: key.preset.name,
+                ...(key.tier ? { tier: key.tier } : {}),
+                ...(this.quotaWindows ? { windows: await this.quotaWindows.usage(key.id, now, allowances) } : {}),
+              }
+            : {}),
         };
       }),
     );
+  }
+
+  #serves(source: TokenSource, model: string): boolean {
+    const models = source instanceof ApiKeyTokenSource && this.catalog ? this.catalog.known(source) : source.models;
+    return !models || models.includes(model);
   }
 
   #canServe(source: TokenSource, now: number): boolean {
@@ -194,11 +249,26 @@ export class AccountPool {
     });
   }
 
+  async #apiKeys(): Promise<ApiKeyTokenSource[]> {
+    const sources = await this.sources();
+    return Array.isArray(sources) ? sources.filter((s): s is ApiKeyTokenSource => s instanceof ApiKeyTokenSource) : [];
+  }
+
   async #build(): Promise<TokenSource[] | GatewayError> {
-    const { qwenCliAuth, qwenApiKeys, qwenProvider, explicitBaseUrl, openaiBaseUrl } = this.config;
+    const { qwenCliAuth, qwenKeys, qwenKeyProblems, openaiBaseUrl } = this.config;
+    if (qwenKeyProblems.length > 0) {
+      this.logger.error('Qwen API keys are misconfigured', { problems: qwenKeyProblems });
+      return new GatewayError({
+        status: 503,
+        type: 'server_error',
+        code: 'gateway_misconfigured',
+        message: `The gateway's Qwen API keys are misconfigured: ${qwenKeyProblems.join(' ')}`,
+        headers: { 'x-should-retry': 'false' },
+      });
+    }
     const sources: TokenSource[] = [];
     // With only API keys configured, a missing QWEN_CLI_AUTH is no problem; a malformed one always is.
-    if (qwenCliAuth !== undefined || qwenApiKeys.length === 0) {
+    if (qwenCliAuth !== undefined || qwenKeys.length === 0) {
       const parsed = await parseQwenCliAuth(qwenCliAuth);
       if (!parsed.ok) {
         this.logger.error('Qwen credentials are not usable', { code: parsed.error.code, problem: parsed.error.message });
@@ -206,11 +276,11 @@ export class AccountPool {
       }
       for (const seed of parsed.accounts) sources.push(new OAuthTokenSource(seed, this.authority, this.clock, openaiBaseUrl));
     }
-    for (const key of qwenApiKeys) {
-      const preset = presetFor(key, qwenProvider);
-      const baseUrl = (explicitBaseUrl ?? preset.baseUrl).replace(/\/+$/, '');
-      // With an explicit base URL the operator knows the models; with a preset, route only its own.
-      sources.push(new ApiKeyTokenSource(`k${await fingerprint(key)}`, key, baseUrl, explicitBaseUrl ? undefined : preset.models));
+    for (const spec of qwenKeys) {
+      // Behind a custom URL (a proxy) any model may be served; on a preset, route only its own.
+      const models = spec.customBaseUrl ? undefined : spec.preset.models;
+      const id = spec.id ?? `k${await fingerprint(spec.key)}`;
+      sources.push(new ApiKeyTokenSource(id, spec.key, spec.baseUrl, models, spec.preset, spec.tier));
     }
     this.logger.info('Qwen accounts configured', { accounts: sources.map((s) => `${s.id} (${s.kind})`) });
     return sources;

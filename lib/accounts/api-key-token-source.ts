@@ -1,9 +1,10 @@
 import { GatewayError } from '../errors.ts';
+import type { ProviderPreset } from '../qwen/providers.ts';
 import type { TokenSource, UpstreamAccess } from './token-source.ts';
 
 /**
- * A Qwen API key (DashScope, Coding Plan, ModelScope). Nothing to refresh: when Qwen rejects the
- * key, only the operator can replace it, and the account is taken out of rotation.
+ * A Qwen API key (Coding Plan, Token Plan, DashScope, ModelScope). Nothing to refresh: when Qwen
+ * rejects the key, only the operator can replace it, and the account is taken out of rotation.
  */
 export class ApiKeyTokenSource implements TokenSource {
   readonly kind = 'api-key' as const;
@@ -11,8 +12,12 @@ export class ApiKeyTokenSource implements TokenSource {
   constructor(
     readonly id: string,
     private readonly key: string,
-    private readonly baseUrl: string,
-    readonly models?: readonly string[],
+    readonly baseUrl: string,
+    /** The built-in models of its preset; undefined when the operator's base URL serves anything. */
+    readonly models: readonly string[] | undefined,
+    readonly preset: ProviderPreset,
+    /** Coding Plan tier (lite, pro) when configured, for the allowances on the status page. */
+    readonly tier?: string,
   ) {}
 
   async getAccess(options: { rejected?: string } = {}): Promise<UpstreamAccess> {
@@ -22,10 +27,10 @@ export class ApiKeyTokenSource implements TokenSource {
         type: 'server_error',
         code: 'qwen_credentials_rejected',
         failure: { kind: 'credentials' },
-        message: `Qwen rejected the API key of account ${this.id} (${this.baseUrl}). Check QWEN_API_KEY and QWEN_PROVIDER / OPENAI_BASE_URL.`,
+        message: `Qwen rejected the API key of account ${this.id} (${this.preset.name}, ${this.baseUrl}). Check that the key belongs to that provider and region (QWEN_API_KEYS / QWEN_PROVIDER).`,
         headers: { 'x-should-retry': 'false' },
       });
     }
-    return { accountId: this.id, kind: this.kind, token: this.key, baseUrl: this.baseUrl };
+    return { accountId: this.id, kind: this.kind, token: this.key, baseUrl: this.baseUrl, forwardUserAgent: this.preset.plan };
   }
 }

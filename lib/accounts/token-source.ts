@@ -23,4 +23,9 @@ export interface UpstreamAccess {
   token: string;
   /** OpenAI-style base URL ending in /v1; the chat URL is `${baseUrl}/chat/completions`. */
   baseUrl: string;
+  /**
+   * A plan endpoint (Coding Plan, Token Plan): it gets the client's own User-Agent (the plans serve
+   * coding agents only), never one the gateway made up.
+   */
+  forwardUserAgent?: boolean;
 }

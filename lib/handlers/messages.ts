@@ -2,7 +2,7 @@ import type { Deps } from '../deps.ts';
 import { GatewayError } from '../errors.ts';
 import type { RequestContext } from '../http/request-context.ts';
 import { readJsonBody } from '../http/read-json-body.ts';
-import { resolveModel } from '../models/resolve-model.ts';
+import { resolveRequestedModel } from '../models/resolve-model.ts';
 import { serveQwenTurn } from '../turn/serve-qwen-turn.ts';
 import { sessionIdOf } from '../turn/session-id-of.ts';
 import { validateMessagesRequest } from '../anthropic/validate-messages-request.ts';
@@ -20,7 +20,7 @@ import { estimateChatTokens } from '../anthropic/estimate-tokens.ts';
 export async function messages(request: Request, deps: Deps, ctx: RequestContext): Promise<Response> {
   const body = validateMessagesRequest(await readJsonBody(request, deps.config.maxBodyBytes));
   const requested = body.model ?? deps.config.defaultModel;
-  const model = resolveModel(requested, deps.config);
+  const model = await resolveRequestedModel(requested, request, deps);
   const chat = messagesToChat(body);
   const estimated = estimateChatTokens(chat);
   const reword = (error: GatewayError) => promptTooLong(error, estimated);

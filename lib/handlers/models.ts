@@ -30,7 +30,7 @@ const toAnthropicModel = (id: string) => {
 
 /** GET /v1/models: OpenAI's list, or Anthropic's for clients that send `anthropic-version`. */
 export async function listModels(request: Request, deps: Deps): Promise<Response> {
-  const { models } = deps.config;
+  const models = await deps.accounts.servedModels(deps.config, request.headers.get('user-agent'));
   if (request.headers.has('anthropic-version')) {
     return Response.json({ data: models.map(toAnthropicModel), has_more: false, first_id: models[0] ?? null, last_id: models.at(-1) ?? null });
   }
@@ -41,13 +41,14 @@ export async function listModels(request: Request, deps: Deps): Promise<Response
 export async function getModel(request: Request, deps: Deps): Promise<Response> {
   const raw = new URL(request.url).pathname.replace(/^\/v1\/models\//, '');
   const id = decodeModelId(raw);
-  if (!deps.config.models.includes(id)) {
+  const models = await deps.accounts.servedModels(deps.config, request.headers.get('user-agent'));
+  if (!models.includes(id)) {
     throw new GatewayError({
       status: 404,
       type: 'invalid_request_error',
       param: 'model',
       code: 'model_not_found',
-      message: `The model '${id}' does not exist or you do not have access to it. Available: ${deps.config.models.join(', ')}.`,
+      message: `The model '${id}' does not exist or you do not have access to it. Available: ${models.join(', ')}.`,
     });
   }
   return Response.json(request.headers.has('anthropic-version') ? toAnthropicModel(id) : toModel(id));

@@ -1,4 +1,5 @@
 import type { Config } from '../config.ts';
+import type { Deps } from '../deps.ts';
 import { GatewayError } from '../errors.ts';
 
 /**
@@ -24,4 +25,13 @@ export function resolveModel(requested: string | undefined, config: Pick<Config,
     code: 'model_not_found',
     message: `The model '${model}' does not exist or you do not have access to it. Available: ${config.models.join(', ')}.`,
   });
+}
+
+/**
+ * The served model for a request's `model` (or the default), against what the deployment serves now:
+ * discovered per provider where it can be (AccountPool.servedModels), the configured list otherwise.
+ */
+export async function resolveRequestedModel(requested: string | undefined, request: Request, deps: Pick<Deps, 'accounts' | 'config'>): Promise<string> {
+  const models = await deps.accounts.servedModels(deps.config, request.headers.get('user-agent'));
+  return resolveModel(requested, { ...deps.config, models });
 }

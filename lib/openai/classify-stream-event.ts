@@ -36,7 +36,7 @@ export function classifyStreamEvent(event: EventSourceMessage, commentStatus: nu
       const delta = choice.delta as { content?: unknown } | undefined;
       const text = typeof delta?.content === 'string' && delta.content ? delta.content : 'Qwen ended the answer with an error.';
       const status = /throttl|rate|quota/i.test(text) ? 429 : 500;
-      const failure = classifyUpstreamFailure({ status, message: text, type: null, code: null, param: null });
+      const failure = classifyUpstreamFailure({ status, message: text, type: null, code: null, param: null }, null, Date.now());
       const error = new GatewayError({ status, code: 'upstream_error_finish', message: text, failure });
       return { kind: 'error', error, reason: 'error_finish' };
     }

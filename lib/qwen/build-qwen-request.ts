@@ -28,7 +28,13 @@ export interface QwenPromptIds {
  * - streams always ask for usage, which the gateway needs for its own accounting; whether the
  *   client sees the usage chunk is decided on the way back.
  */
-export function buildQwenRequest(request: ChatRequest, access: UpstreamAccess, model: string, ids: QwenPromptIds): QwenCall {
+export function buildQwenRequest(
+  request: ChatRequest,
+  access: UpstreamAccess,
+  model: string,
+  ids: QwenPromptIds,
+  clientUserAgent?: string | null,
+): QwenCall {
   const stream = request.stream === true;
   const body = shapeQwenBody(
     { ...(request as Record<string, unknown>), model, messages: toQwenMessages(request.messages as never) },
@@ -36,20 +42,25 @@ export function buildQwenRequest(request: ChatRequest, access: UpstreamAccess, m
   );
   return {
     url: `${access.baseUrl}/chat/completions`,
-    headers: qwenHeaders(access, stream),
+    headers: qwenHeaders(access, stream, clientUserAgent),
     body,
     stream,
   };
 }
 
-/** The headers Qwen Code sends (protocol §4); the DashScope ones only where they belong (OAuth). */
-export function qwenHeaders(access: UpstreamAccess, stream: boolean): Record<string, string> {
+/**
+ * The headers Qwen Code sends (protocol §4); the DashScope ones only where they belong (OAuth).
+ * Plan endpoints get the client's own User-Agent, or none: their terms allow coding tools only, and
+ * presenting every client as Qwen Code there would misrepresent who is calling.
+ */
+export function qwenHeaders(access: UpstreamAccess, stream: boolean, clientUserAgent?: string | null): Record<string, string> {
   const headers: Record<string, string> = {
     authorization: `Bearer ${access.token}`,
     'content-type': 'application/json',
     accept: stream ? 'text/event-stream' : 'application/json',
-    'user-agent': QWEN_CODE_USER_AGENT,
   };
+  if (!access.forwardUserAgent) headers['user-agent'] = QWEN_CODE_USER_AGENT;
+  else if (clientUserAgent) headers['user-agent'] = clientUserAgent;
   if (access.kind === 'qwen-oauth') {
     headers['x-dashscope-cachecontrol'] = 'enable';
     headers['x-dashscope-useragent'] = QWEN_CODE_USER_AGENT;

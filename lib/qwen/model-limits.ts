@@ -23,9 +23,28 @@ export const QWEN_MODEL_LIMITS: ModelLimits = {
   // coder-model: 64K output (tokenLimits.ts). Since Qwen Code 0.14.5 it is "Qwen 3.6 Plus" with
   // capabilities.vision = true, and Qwen Code sends it vl_high_resolution_images.
   'coder-model': { inputTokens: 1_048_576, outputTokens: 65_536, vision: true },
+  // 1M / 64K: Qwen Code's tokenLimits.ts @573dc5b and model-registry.json @255b62f.
   'qwen3-coder-plus': { inputTokens: 1_048_576, outputTokens: 65_536, vision: false },
-  // Not in Qwen Code's output table, so Qwen Code falls back to its 32K default.
-  'qwen3-coder-flash': { inputTokens: 1_048_576, outputTokens: 32_768, vision: false },
+  // 1,000,000 / 65,536: model-registry.json @255b62f (Qwen Code itself fell back to 32K for it).
+  'qwen3-coder-flash': { inputTokens: 1_000_000, outputTokens: 65_536, vision: false },
+  // 262,144 context: Qwen Code's Coding Plan preset @57105a2; no source states its output ceiling.
+  'qwen3-coder-next': { inputTokens: 262_144, vision: false },
+  // 1,000,000 / 65,536: model-registry.json @255b62f; images per the Coding Plan preset @57105a2.
+  'qwen3.5-plus': { inputTokens: 1_000_000, outputTokens: 65_536, vision: true },
+  'qwen3.6-plus': { inputTokens: 1_000_000, outputTokens: 65_536, vision: true },
+  'qwen3.6-flash': { inputTokens: 1_000_000, outputTokens: 65_536, vision: false },
+  // 1,000,000 context (Qwen Code's presets); the output ceiling is in conflict between sources
+  // (none in the registry, 65,536 in one third-party catalog), so it is not clamped.
+  'qwen3.7-plus': { inputTokens: 1_000_000, vision: true },
+  // 1,000,000 context (alibaba-standard.ts @1eb8b06); 64,000 output is single-sourced, not clamped.
+  'qwen3.7-max': { inputTokens: 1_000_000, vision: false },
+  // 262,144 / 65,536: model-registry.json @255b62f; the key also covers qwen3-max-2026-01-23.
+  'qwen3-max': { inputTokens: 262_144, outputTokens: 65_536, vision: false },
+  // The plans' third-party models: contexts from Qwen Code's Coding Plan preset @57105a2; no
+  // source read states their output ceilings on Model Studio.
+  'glm-5': { inputTokens: 202_752, vision: false },
+  'kimi-k2.5': { inputTokens: 262_144, vision: true },
+  'minimax-m2.5': { inputTokens: 196_608, vision: false },
   // The 2025 vision alias (qwen3-vl-plus-2025-09-23): 8K output.
   'vision-model': { inputTokens: 131_072, outputTokens: 8_192, vision: true },
   'qwen3-vl-plus': { inputTokens: 262_144, outputTokens: 32_768, vision: true },
@@ -33,9 +52,6 @@ export const QWEN_MODEL_LIMITS: ModelLimits = {
   // in the sources read, so they are not clamped.
   'qwen-vl': { vision: true },
   'qwen3-vl': { vision: true },
-  'qwen3.5-plus': { vision: true },
-  'qwen3.6-plus': { vision: true },
-  'qwen3.7-plus': { vision: true },
 };
 
 /**

@@ -113,6 +113,11 @@ export function shapeQwenBody(body: Json, options: ShapeOptions): Json {
 
   let tools = shapeTools(out);
 
+  // Qwen's thinking models answer a forced tool choice ("required" or a named function) with a 400
+  // while thinking is on (clients-and-qwen §7.6: oh-my-pi #886, eino #994, 9router PR #551). `auto`
+  // keeps the tools offered and the thinking on, where dropping either would change the answer more.
+  if (out.enable_thinking === true && (out.tool_choice === 'required' || isObject(out.tool_choice))) out.tool_choice = 'auto';
+
   // Qwen Code sends vision models `vl_high_resolution_images: true`; a client's explicit value wins.
   if (info?.vision && out.vl_high_resolution_images === undefined) out.vl_high_resolution_images = true;
 

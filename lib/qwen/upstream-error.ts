@@ -41,8 +41,8 @@ export function parseUpstreamError(status: number, text: string): UpstreamErrorI
  * Qwen's error, in OpenAI's shape, with its status kept and its kind classified once (what the
  * account loop and every surface read). A context overflow gets OpenAI's own code for it.
  */
-export function upstreamGatewayError(info: UpstreamErrorInfo, headers?: Record<string, string>): GatewayError {
-  const failure = classifyUpstreamFailure(info, headers?.['retry-after']);
+export function upstreamGatewayError(info: UpstreamErrorInfo, headers?: Record<string, string>, now: number = Date.now()): GatewayError {
+  const failure = classifyUpstreamFailure(info, headers?.['retry-after'], now);
   if (failure.kind === 'context_overflow') {
     return new GatewayError({
       status: 400,

@@ -20,6 +20,8 @@ export interface QwenTurn {
   stream: boolean;
   sessionId: string;
   promptId: string;
+  /** The client's User-Agent, forwarded to plan endpoints (set by serveQwenTurn from the request). */
+  clientUserAgent?: string | null;
 }
 
 /** Qwen's answer, ready to read or relay: for streams, with its start already checked for an error event. */
@@ -62,9 +64,15 @@ async function restAccount(error: GatewayError, source: TokenSource, tried: Set<
     case 'credentials':
       await deps.accounts.needsRelogin(source, error.message);
       return true;
-    case 'quota':
-      await deps.accounts.coolDown(source.id, error.failure.resetAt ?? nextQuotaReset(now), `quota exhausted: ${error.message}`);
+    case 'quota': {
+      const resetAt = error.failure.resetAt ?? nextQuotaReset(now);
+      await deps.accounts.coolDown(
+        source.id,
+        error.failure.window === '5h' ? await deps.accounts.fiveHourReset(source.id, resetAt) : resetAt,
+        `quota exhausted${error.failure.window ? ` (${error.failure.window} window)` : ''}: ${error.message}`,
+      );
       return true;
+    }
     case 'throttle':
       await deps.accounts.coolDown(source.id, now + (error.failure.retryAfterMs ?? 0), `throttled: ${error.message}`);
       return true;
@@ -113,7 +121,7 @@ async function callWithRefresh(source: TokenSource, turn: QwenTurn, deps: Deps, 
     info = await readUpstreamError(response);
     if (isAuthError(info)) throw credentialsRejected(source.id, info);
   }
-  throw upstreamGatewayError(info, passThroughHeaders(response));
+  throw upstreamGatewayError(info, passThroughHeaders(response), deps.clock.now());
 }
 
 /** How long a stream's first event is awaited before the gateway commits its headers regardless. */
@@ -129,7 +137,7 @@ async function checkedStart(account: TokenSource, response: Response, turn: Qwen
 }
 
 async function send(access: UpstreamAccess, turn: QwenTurn, deps: Deps, upstream: AbortController): Promise<Response> {
-  const call = buildQwenRequest(turn.body, access, turn.model, { sessionId: turn.sessionId, promptId: turn.promptId });
+  const call = buildQwenRequest(turn.body, access, turn.model, { sessionId: turn.sessionId, promptId: turn.promptId }, turn.clientUserAgent);
   const timeout = setTimeout(() => upstream.abort('connect timeout'), deps.config.upstreamConnectTimeoutMs);
   try {
     return await deps.fetch(call.url, {

@@ -27,6 +27,7 @@ export interface Surface {
  */
 export async function serveQwenTurn(turn: QwenTurn, surface: Surface, request: Request, deps: Deps, ctx: RequestContext): Promise<Response> {
   ctx.fields.model = turn.model;
+  turn = { ...turn, clientUserAgent: turn.clientUserAgent ?? request.headers.get('user-agent') };
   ctx.fields.stream = turn.stream;
   const upstream = new AbortController();
   request.signal?.addEventListener('abort', () => upstream.abort('client disconnected'), { once: true });

@@ -29,7 +29,7 @@ describe('configuration that fails loudly', () => {
     expect(rest).toEqual([]);
     expect(problem).toEqual({
       variable: 'QWEN_PROVIDER',
-      message: 'QWEN_PROVIDER="dashscop" is not a known provider; accepted values: dashscope, dashscope-intl, coding-plan, coding-plan-intl, modelscope.',
+      message: 'QWEN_PROVIDER="dashscop" is not a known provider; accepted values: coding-plan, coding-plan-intl, token-plan, token-plan-intl, dashscope, dashscope-intl, dashscope-us, dashscope-hk, modelscope.',
     });
   });
 
@@ -92,7 +92,7 @@ describe('configuration that fails loudly', () => {
       expect(res.headers.get('x-should-retry')).toBe('false');
       const { error } = await res.json();
       expect(error).toMatchObject({ type: 'server_error', code: 'gateway_misconfigured' });
-      expect(error.message).toContain('QWEN_PROVIDER="dashscop" is not a known provider; accepted values: dashscope,');
+      expect(error.message).toContain('QWEN_PROVIDER="dashscop" is not a known provider; accepted values: coding-plan,');
       expect(error.message).toContain('MAX_BODY_BYTES="lots"');
     }
     // Without a key, nothing about the configuration leaks: the usual 401.

@@ -95,14 +95,10 @@ describe('estimateChatTokens', () => {
 
 describe('classifyUpstreamFailure', () => {
   const info = (status: number, body: object | string) => parseUpstreamError(status, typeof body === 'string' ? body : JSON.stringify(body));
-  test("Qwen's errors, classified once", () => {
-    expect(classifyUpstreamFailure(info(429, { error: { code: 'insufficient_quota', message: 'Free allocated quota exceeded.' } }))).toEqual({ kind: 'quota' });
-    expect(classifyUpstreamFailure(info(403, { error: { code: 'insufficient_quota', message: 'You exceeded your current quota' } }))).toEqual({ kind: 'quota' });
-    expect(classifyUpstreamFailure(info(429, { error: { code: 'Throttling.RateQuota', message: 'Requests rate limit exceeded' } }), '7')).toEqual({ kind: 'throttle', retryAfterMs: 7000 });
-    expect(classifyUpstreamFailure(info(429, { error: { message: 'slow' } }))).toEqual({ kind: 'throttle', retryAfterMs: 10_000 });
-    expect(classifyUpstreamFailure(info(400, { error: { code: 'invalid_parameter_error', message: '<400> InternalError.Algo.InvalidParameter: Range of input length should be [1, 98304]' } }))).toEqual({ kind: 'context_overflow', limit: 98304 });
-    expect(classifyUpstreamFailure(info(503, { code: 'ModelUnavailable', message: 'Model is unavailable' }))).toEqual({ kind: 'overloaded' });
-    expect(classifyUpstreamFailure(info(500, 'oops'))).toEqual({ kind: 'other' });
+  test('overload, context overflow and the rest (quota and throttle: tests/unit/upstream-failure.test.ts)', () => {
+    expect(classifyUpstreamFailure(info(400, { error: { code: 'invalid_parameter_error', message: '<400> InternalError.Algo.InvalidParameter: Range of input length should be [1, 98304]' } }), undefined, 0)).toEqual({ kind: 'context_overflow', limit: 98304 });
+    expect(classifyUpstreamFailure(info(503, { code: 'ModelUnavailable', message: 'Model is unavailable' }), undefined, 0)).toEqual({ kind: 'overloaded' });
+    expect(classifyUpstreamFailure(info(500, 'oops'), undefined, 0)).toEqual({ kind: 'other' });
   });
 
   test("a context overflow is OpenAI's context_length_exceeded on the chat surface", () => {

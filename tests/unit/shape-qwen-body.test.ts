@@ -132,7 +132,10 @@ describe('shapeQwenBody', () => {
       ['coder-model', 100_000, 65_536],
       ['qwen3-coder-plus', 70_000, 65_536],
       ['qwen3-coder-plus-2025-09-23', 70_000, 65_536],
-      ['qwen3-coder-flash', 40_000, 32_768],
+      ['qwen3-coder-flash', 70_000, 65_536],
+      ['qwen3-max-2026-01-23', 70_000, 65_536],
+      ['qwen3.7-max', 70_000, 70_000],
+      ['MiniMax-M2.5', 70_000, 70_000],
       ['vision-model', 9_000, 8_192],
       ['qwen3-vl-plus', 40_000, 32_768],
       ['Coder-Model', 100_000, 65_536],
@@ -263,6 +266,16 @@ describe('shapeQwenBody', () => {
       expect(out).not.toHaveProperty('tools');
       expect(out).not.toHaveProperty('tool_choice');
       expect(out).not.toHaveProperty('parallel_tool_calls');
+    });
+
+    test('a forced tool_choice with thinking on becomes auto (Qwen refuses it while thinking); without thinking it stays', () => {
+      const tools = [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }];
+      const named = { type: 'function', function: { name: 'f' } };
+      expect(shape({ model: 'qwen3.6-plus', messages: [], tools, tool_choice: 'required', enable_thinking: true }).tool_choice).toBe('auto');
+      expect(shape({ model: 'qwen3.6-plus', messages: [], tools, tool_choice: named, reasoning_effort: 'high' }).tool_choice).toBe('auto');
+      expect(shape({ model: 'qwen3.6-plus', messages: [], tools, tool_choice: 'none', enable_thinking: true }).tool_choice).toBe('none');
+      expect(shape({ model: 'qwen3.6-plus', messages: [], tools, tool_choice: named, enable_thinking: false }).tool_choice).toEqual(named);
+      expect(shape({ model: 'qwen3.6-plus', messages: [], tools, tool_choice: 'required' }).tool_choice).toBe('required');
     });
   });
 });

@@ -1,0 +1,144 @@
+import type { Store } from '../store/store.ts';
+
+/**
+ * Each API key's requests per plan window, counted by the gateway itself: the plans meter requests,
+ * and the only upstream view of them (the console's `queryCodingPlanInstanceInfoV2`) needs a browser
+ * login (clients-and-qwen §5). The status page shows these counts against the plan's allowance.
+ *
+ * Windows (Coding Plan FAQ, help.aliyun.com `/en/model-studio/coding-plan-faq`):
+ * - `5h`: opens with the first request after the previous one closed and lasts 5 hours [inferred:
+ *   the FAQ says "5-hour window" without saying where it starts];
+ * - `week`: Monday 00:00 UTC+8 to the next Monday 00:00 UTC+8 (the FAQ's stated weekly reset);
+ * - `month`: the calendar month in UTC+8 [inferred: the plan meters per billing month, which
+ *   starts on the subscription day the gateway cannot know].
+ *
+ * Counts are read-modify-write on the store, so two instances flushing the same key at the same
+ * moment can lose one batch; kept in this module alone so it can move onto an atomic increment.
+ */
+export type QuotaWindowName = '5h' | 'week' | 'month';
+export const QUOTA_WINDOWS: readonly QuotaWindowName[] = ['5h', 'week', 'month'];
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+const UTC8_MS = 8 * HOUR_MS; // Asia/Shanghai, no daylight saving time.
+export const FIVE_HOURS_MS = 5 * HOUR_MS;
+
+/** Monday 00:00 UTC+8 of the week after `now`'s (the Coding Plan's weekly reset). */
+export function nextWeeklyReset(now: number): number {
+  const local = now + UTC8_MS;
+  const dayStart = Math.floor(local / DAY_MS) * DAY_MS;
+  const weekday = (new Date(dayStart).getUTCDay() + 6) % 7; // Monday = 0
+  return dayStart - weekday * DAY_MS + 7 * DAY_MS - UTC8_MS;
+}
+
+/** The first day of the next month, 00:00 UTC+8. */
+export function nextMonthlyReset(now: number): number {
+  const local = new Date(now + UTC8_MS);
+  return Date.UTC(local.getUTCFullYear(), local.getUTCMonth() + 1, 1) - UTC8_MS;
+}
+
+function weekStart(now: number): number {
+  return nextWeeklyReset(now) - 7 * DAY_MS;
+}
+
+function monthStart(now: number): number {
+  const local = new Date(now + UTC8_MS);
+  return Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), 1) - UTC8_MS;
+}
+
+/**
+ * Known allowances in requests, per plan and tier: Coding Plan Lite and Pro (robinebers/openusage
+ * #260, 2026-03-03, intl; the same caps in China per Qwen Code's `auth.md` @35b2e88). Other plans
+ * meter tokens or publish nothing, so their counts are shown without an allowance.
+ */
+export const PLAN_ALLOWANCES: Record<string, Record<string, Record<QuotaWindowName, number>>> = {
+  'coding-plan': {
+    lite: { '5h': 1_200, week: 9_000, month: 18_000 },
+    pro: { '5h': 6_000, week: 45_000, month: 90_000 },
+  },
+};
+
+interface Counter {
+  start: number;
+  count: number;
+}
+type Counters = Partial<Record<QuotaWindowName, Counter>>;
+
+export interface WindowUsage {
+  window: QuotaWindowName;
+  requests: number;
+  /** The plan's allowance for the window; null when unknown (no tier configured, or not published). */
+  allowance: number | null;
+  /** When the window rolls over (ISO); for an unopened 5-hour window, 5 hours from now. */
+  resetsAt: string;
+}
+
+const quotaKey = (id: string) => `qwen:quota:${id}`;
+
+/** Where the window counts live: a Store here; on Cloudflare the accounts Durable Object (never KV). */
+export interface QuotaCounter {
+  add(id: string, requests: number, now: number): Promise<void>;
+  usage(id: string, now: number, allowances?: Record<QuotaWindowName, number>): Promise<WindowUsage[]>;
+}
+
+export class QuotaWindows implements QuotaCounter {
+  constructor(private readonly store: Store) {}
+
+  /** Adds `requests` to every window of `id` at `now`, opening the windows that rolled over. */
+  async add(id: string, requests: number, now: number): Promise<void> {
+    const counters = current(await this.#read(id), now);
+    for (const window of QUOTA_WINDOWS) {
+      const counter = counters[window] ?? { start: windowStart(window, now), count: 0 };
+      counters[window] = { start: counter.start, count: counter.count + requests };
+    }
+    // A month and a bit: the longest window, plus slack for a late read.
+    await this.store.set(quotaKey(id), JSON.stringify(counters), { ttlMs: 32 * DAY_MS });
+  }
+
+  async usage(id: string, now: number, allowances?: Record<QuotaWindowName, number>): Promise<WindowUsage[]> {
+    const counters = current(await this.#read(id), now);
+    return QUOTA_WINDOWS.map((window) => {
+      const counter = counters[window];
+      return {
+        window,
+        requests: counter?.count ?? 0,
+        allowance: allowances?.[window] ?? null,
+        resetsAt: new Date(windowEnd(window, counter?.start ?? windowStart(window, now))).toISOString(),
+      };
+    });
+  }
+
+  async #read(id: string): Promise<Counters> {
+    const raw = await this.store.get(quotaKey(id));
+    if (!raw) return {};
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      return typeof parsed === 'object' && parsed !== null ? (parsed as Counters) : {};
+    } catch {
+      return {};
+    }
+  }
+}
+
+/** Where a window opened at `now` starts: now for the 5-hour window, the grid for week and month. */
+function windowStart(window: QuotaWindowName, now: number): number {
+  if (window === '5h') return now;
+  return window === 'week' ? weekStart(now) : monthStart(now);
+}
+
+export function windowEnd(window: QuotaWindowName, start: number): number {
+  if (window === '5h') return start + FIVE_HOURS_MS;
+  return window === 'week' ? nextWeeklyReset(start) : nextMonthlyReset(start);
+}
+
+/** The counters still open at `now`; closed windows are dropped (they start from zero again). */
+function current(counters: Counters, now: number): Counters {
+  const open: Counters = {};
+  for (const window of QUOTA_WINDOWS) {
+    const counter = counters[window];
+    if (counter && typeof counter.start === 'number' && typeof counter.count === 'number' && now < windowEnd(window, counter.start)) {
+      open[window] = counter;
+    }
+  }
+  return open;
+}
