@@ -5,13 +5,12 @@
 // server on 127.0.0.1 that answers like Anthropic (/v1/messages) or OpenAI (/v1/responses) would, just
 // enough for the client to go on; every request is saved as tests/fixtures/clients/<client>-<version>/
 // <scenario>-<nn>-<method>-<path>.json (auth values masked). Rerun it when a pin changes.
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clientPins, ensureClient } from '../tests/clients/install-client.mjs';
+import { runClaude, runCodex } from '../tests/clients/run-client.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const NONCE = 'capture-nonce-4711';
@@ -117,10 +116,9 @@ const CLIENTS = {
       if (scenario === 'tool' && bash && result === undefined) return { type: 'tool_use', name: 'Bash', input: { command: `echo ${NONCE}`, description: 'Print the nonce' } };
       return { type: 'text', text: result === undefined ? 'Hello from the capture server.' : `The tool printed: ${result.trim()}` };
     },
-    async run(bin, serverUrl, home, cwd, scenario) {
+    run(bin, serverUrl, scenario) {
       const prompt = scenario === 'tool' ? `Run the shell command: echo ${NONCE}` : 'Say hello.';
-      const args = ['-p', prompt, ...(scenario === 'tool' ? ['--allowedTools', 'Bash'] : [])];
-      return runProcess(bin, args, cwd, { HOME: home, ANTHROPIC_BASE_URL: serverUrl, ANTHROPIC_AUTH_TOKEN: 'capture-client-key' });
+      return runClaude({ bin, baseUrl: serverUrl, apiKey: 'capture-client-key', prompt, allowBash: scenario === 'tool', timeoutMs: 90_000 });
     },
   },
   codex: {
@@ -131,48 +129,14 @@ const CLIENTS = {
       if (scenario === 'tool' && shell && result === undefined) return { type: 'function_call', name: shell.name, arguments: shellArguments(shell) };
       return { type: 'text', text: result === undefined ? 'Hello from the capture server.' : `The tool printed: ${result.trim()}` };
     },
-    async run(bin, serverUrl, home, cwd, scenario) {
-      const codexHome = path.join(home, '.codex');
-      await mkdir(codexHome, { recursive: true });
-      await writeFile(
-        path.join(codexHome, 'config.toml'),
-        [
-          'model = "qwen3-coder-plus"',
-          'model_provider = "capture"',
-          '',
-          '[model_providers.capture]',
-          'name = "Capture"',
-          `base_url = "${serverUrl}/v1"`,
-          'env_key = "CAPTURE_API_KEY"',
-          'wire_api = "responses"',
-          '',
-        ].join('\n'),
-      );
+    run(bin, serverUrl, scenario) {
       const prompt = scenario === 'tool' ? `Run the shell command: echo ${NONCE}` : 'Say hello.';
-      const args = ['exec', '--skip-git-repo-check', ...(scenario === 'tool' ? ['--dangerously-bypass-approvals-and-sandbox'] : [])];
       // With a model it has metadata for, Codex offers more (apply_patch as a custom tool, reasoning).
-      if (scenario === 'known-model') args.push('-m', 'gpt-5.5');
-      args.push(prompt);
-      return runProcess(bin, args, cwd, { HOME: home, CODEX_HOME: codexHome, CAPTURE_API_KEY: 'capture-client-key' });
+      const model = scenario === 'known-model' ? 'gpt-5.5' : 'qwen3-coder-plus';
+      return runCodex({ bin, baseUrl: `${serverUrl}/v1`, apiKey: 'capture-client-key', prompt, model, runCommands: scenario === 'tool', timeoutMs: 90_000 });
     },
   },
 };
-
-/** Runs a client with a clean environment (only PATH and what is given), no stdin, 90 s at most. */
-function runProcess(bin, args, cwd, env) {
-  return new Promise((resolve) => {
-    const child = spawn(bin, args, { cwd, env: { PATH: process.env.PATH, TERM: 'dumb', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
 
 async function capture(name, scenario) {
   const client = CLIENTS[name];
@@ -225,15 +189,10 @@ async function capture(name, scenario) {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
   const port = /** @type {import('node:net').AddressInfo} */ (server.address()).port;
-  const home = await mkdtemp(path.join(os.tmpdir(), `capture-${name}-home-`));
-  const cwd = await mkdtemp(path.join(os.tmpdir(), `capture-${name}-cwd-`));
-  const started = Date.now();
-  const result = await client.run(bin, `http://127.0.0.1:${port}`, home, cwd, scenario);
+  const result = await client.run(bin, `http://127.0.0.1:${port}`, scenario);
   server.closeAllConnections();
   server.close();
-  await rm(home, { recursive: true, force: true });
-  await rm(cwd, { recursive: true, force: true });
-  console.log(`== ${name} ${scenario}: exit ${result.code ?? result.signal} after ${Date.now() - started} ms, ${n} requests`);
+  console.log(`== ${name} ${scenario}: exit ${result.code ?? result.signal} after ${result.ms} ms, ${n} requests`);
   console.log(`-- stdout:\n${result.stdout}\n-- stderr:\n${result.stderr.slice(-4000)}`);
 }
 
