@@ -118,7 +118,7 @@ const CLIENTS = {
     },
     run(bin, serverUrl, scenario) {
       const prompt = scenario === 'tool' ? `Run the shell command: echo ${NONCE}` : 'Say hello.';
-      return runClaude({ bin, baseUrl: serverUrl, apiKey: 'capture-client-key', prompt, allowBash: scenario === 'tool', timeoutMs: 90_000 });
+      return runClaude({ bin, baseUrl: serverUrl, apiKey: 'capture-client-key', prompt, allowBash: scenario === 'tool', quiet: false, timeoutMs: 90_000 });
     },
   },
   codex: {
@@ -133,7 +133,7 @@ const CLIENTS = {
       const prompt = scenario === 'tool' ? `Run the shell command: echo ${NONCE}` : 'Say hello.';
       // With a model it has metadata for, Codex offers more (apply_patch as a custom tool, reasoning).
       const model = scenario === 'known-model' ? 'gpt-5.5' : 'qwen3-coder-plus';
-      return runCodex({ bin, baseUrl: `${serverUrl}/v1`, apiKey: 'capture-client-key', prompt, model, runCommands: scenario === 'tool', timeoutMs: 90_000 });
+      return runCodex({ bin, baseUrl: `${serverUrl}/v1`, apiKey: 'capture-client-key', prompt, model, runCommands: scenario === 'tool', quiet: false, timeoutMs: 90_000 });
     },
   },
 };

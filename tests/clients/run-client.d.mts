@@ -15,6 +15,8 @@ export function runClaude(options: {
   prompt: string;
   allowBash?: boolean;
   model?: string;
+  /** Default true: no telemetry, update checks or reachability probe (CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC). */
+  quiet?: boolean;
   timeoutMs?: number;
 }): Promise<ClientRun>;
 
@@ -27,5 +29,7 @@ export function runCodex(options: {
   runCommands?: boolean;
   model?: string;
   retries?: number;
+  /** Default true: no update check, analytics or plugin sync. */
+  quiet?: boolean;
   timeoutMs?: number;
 }): Promise<ClientRun>;

@@ -56,21 +56,27 @@ async function runSealed(bin, args, setup, timeoutMs) {
 
 /**
  * `claude -p <prompt>` against an Anthropic base URL (the gateway's origin, without /v1).
- * @param {{ bin: string, baseUrl: string, apiKey: string, prompt: string, allowBash?: boolean, model?: string, timeoutMs?: number }} o
+ * `quiet` (default true) turns off what the client does besides the conversation; the capture
+ * script sets it false to record what a user's run sends.
+ * @param {{ bin: string, baseUrl: string, apiKey: string, prompt: string, allowBash?: boolean, model?: string, quiet?: boolean, timeoutMs?: number }} o
  */
 export function runClaude(o) {
   const args = ['-p', o.prompt];
   if (o.allowBash) args.push('--allowedTools', 'Bash');
   if (o.model) args.push('--model', o.model);
-  return runSealed(o.bin, args, async () => ({ ANTHROPIC_BASE_URL: o.baseUrl, ANTHROPIC_AUTH_TOKEN: o.apiKey }), o.timeoutMs ?? 60_000);
+  /** @type {Record<string, string>} */
+  const env = { ANTHROPIC_BASE_URL: o.baseUrl, ANTHROPIC_AUTH_TOKEN: o.apiKey };
+  // Else it looks up api.anthropic.com (telemetry, update checks) and probes HEAD <base>/api/hello.
+  if (o.quiet !== false) env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = '1';
+  return runSealed(o.bin, args, async () => env, o.timeoutMs ?? 60_000);
 }
 
 /**
  * `codex exec <prompt>` against a Responses base URL (ending in /v1), through a provider block in
  * $CODEX_HOME/config.toml. `runCommands` lets it run shell commands without asking (the working
  * folder is a throwaway one). `retries: 0` makes a failing endpoint fail at once instead of after
- * Codex's five reconnects.
- * @param {{ bin: string, baseUrl: string, apiKey: string, prompt: string, runCommands?: boolean, model?: string, retries?: number, timeoutMs?: number }} o
+ * Codex's five reconnects. `quiet` as for runClaude.
+ * @param {{ bin: string, baseUrl: string, apiKey: string, prompt: string, runCommands?: boolean, model?: string, retries?: number, quiet?: boolean, timeoutMs?: number }} o
  */
 export function runCodex(o) {
   const args = ['exec', '--skip-git-repo-check'];
@@ -82,17 +88,24 @@ export function runCodex(o) {
     async (home) => {
       const codexHome = path.join(home, '.codex');
       await mkdir(codexHome, { recursive: true });
+      const quiet = o.quiet !== false;
+      // Else it contacts github.com and chatgpt.com (update check, plugin sync, analytics).
+      const quietTop = quiet ? ['check_for_update_on_startup = false'] : [];
+      const quietTables = quiet ? ['', '[analytics]', 'enabled = false', '', '[features]', 'plugins = false'] : [];
+      const retries = o.retries === undefined ? [] : [`request_max_retries = ${o.retries}`, `stream_max_retries = ${o.retries}`];
       const lines = [
         `model = ${JSON.stringify(o.model ?? 'qwen3-coder-plus')}`,
         'model_provider = "gateway"',
+        ...quietTop,
         '',
         '[model_providers.gateway]',
         'name = "Qwen Edge Gateway"',
         `base_url = ${JSON.stringify(o.baseUrl)}`,
         'env_key = "GATEWAY_API_KEY"',
         'wire_api = "responses"',
+        ...retries,
+        ...quietTables,
       ];
-      if (o.retries !== undefined) lines.push(`request_max_retries = ${o.retries}`, `stream_max_retries = ${o.retries}`);
       await writeFile(path.join(codexHome, 'config.toml'), lines.join('\n') + '\n');
       return { CODEX_HOME: codexHome, GATEWAY_API_KEY: o.apiKey };
     },
