@@ -26,7 +26,29 @@ export interface GatewayErrorInit {
   code?: string | null;
   /** Extra response headers, e.g. Retry-After or x-should-retry. */
   headers?: Record<string, string>;
+  /** What kind of upstream failure this is, when it is one (see lib/qwen/upstream-failure.ts). */
+  failure?: UpstreamFailure;
   cause?: unknown;
+}
+
+/**
+ * An upstream failure, classified once where it is first seen. The account loop decides from `kind`
+ * alone whether the request may move to another account, and each surface words it its own way.
+ */
+export interface UpstreamFailure {
+  kind:
+    | 'quota' // the account's allowance is spent: rest it until `resetAt`
+    | 'throttle' // a rate limit: rest it for `retryAfterMs`
+    | 'credentials' // the account's credentials are dead: it needs a new login
+    | 'refresh_failed' // a refresh could not be done now: another account may serve
+    | 'context_overflow' // the prompt does not fit the model: `limit` tokens
+    | 'overloaded' // Qwen itself is out of capacity, for everyone
+    | 'other';
+  /** Epoch ms when a quota resets, when Qwen said so. */
+  resetAt?: number;
+  retryAfterMs?: number;
+  /** The model's input limit in tokens, for context_overflow. */
+  limit?: number;
 }
 
 export class GatewayError extends Error {
@@ -35,6 +57,7 @@ export class GatewayError extends Error {
   readonly param: string | null;
   readonly code: string | null;
   readonly headers: Record<string, string>;
+  readonly failure: UpstreamFailure | undefined;
 
   constructor(init: GatewayErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -44,11 +67,20 @@ export class GatewayError extends Error {
     this.param = init.param ?? null;
     this.code = init.code ?? null;
     this.headers = init.headers ?? {};
+    this.failure = init.failure;
   }
 
   /** Plain fields for crossing an RPC boundary (a Durable Object call), rebuilt with fromRpc. */
   toRpc(): GatewayErrorInit {
-    return { status: this.status, message: this.message, type: this.type, param: this.param, code: this.code, headers: this.headers };
+    return {
+      status: this.status,
+      message: this.message,
+      type: this.type,
+      param: this.param,
+      code: this.code,
+      headers: this.headers,
+      ...(this.failure ? { failure: this.failure } : {}),
+    };
   }
 
   static fromRpc(init: GatewayErrorInit): GatewayError {

@@ -1,5 +1,6 @@
 import type { Deps } from './deps.ts';
 import { GatewayError, asGatewayError, toErrorResponse } from './errors.ts';
+import { toAnthropicErrorResponse } from './anthropic/anthropic-error.ts';
 import { authenticateClient } from './http/client-auth.ts';
 import { corsHeaders } from './http/cors.ts';
 import { serverTiming, timed, type RequestContext } from './http/request-context.ts';
@@ -12,9 +13,10 @@ import { routes, type Route } from './routes.ts';
 export async function handle(request: Request, deps: Deps): Promise<Response> {
   const ctx: RequestContext = { id: `req_${crypto.randomUUID().replaceAll('-', '')}`, startedAt: deps.clock.now(), fields: {}, timings: {} };
   const path = pathOf(request.url).replace(/^\/api(?=\/)/, '');
+  const route = routes.find((r) => r.pattern.test(path));
   let response: Response;
   try {
-    response = await dispatch(request, path, deps, ctx);
+    response = await dispatch(request, path, route, deps, ctx);
   } catch (thrown) {
     const error = asGatewayError(thrown);
     ctx.fields.errorCode = error.code;
@@ -24,12 +26,14 @@ export async function handle(request: Request, deps: Deps): Promise<Response> {
     if (!(thrown instanceof GatewayError)) {
       deps.logger.error('unexpected error', { requestId: ctx.id, cause: describeCause(thrown) });
     }
-    response = toErrorResponse(error);
+    response = route?.dialect?.(request) === 'anthropic' ? toAnthropicErrorResponse(error, ctx.id) : toErrorResponse(error);
   }
   // Every response here was made by the gateway itself, so its headers can be set in place.
   const { headers } = response;
   for (const [name, value] of Object.entries(corsHeaders(request))) headers.set(name, value);
   headers.set('x-request-id', ctx.id);
+  // Anthropic's name for it; Claude Code and the Anthropic SDK report it with every error.
+  if (route?.dialect) headers.set('request-id', ctx.id);
   headers.set('server-timing', serverTiming(ctx, deps.clock.now()));
 
   const log = () =>
@@ -63,8 +67,7 @@ function pathOf(url: string): string {
 
 const CONFIG_ERRORS = new Set(['qwen_credentials_missing', 'qwen_credentials_malformed', 'qwen_credentials_invalid']);
 
-async function dispatch(request: Request, path: string, deps: Deps, ctx: RequestContext): Promise<Response> {
-  const route = routes.find((r) => r.pattern.test(path));
+async function dispatch(request: Request, path: string, route: Route | undefined, deps: Deps, ctx: RequestContext): Promise<Response> {
   if (request.method === 'OPTIONS') return new Response(null, { status: 204 });
   if (!route) {
     throw new GatewayError({

@@ -21,6 +21,7 @@ export class ApiKeyTokenSource implements TokenSource {
         status: 503,
         type: 'server_error',
         code: 'qwen_credentials_rejected',
+        failure: { kind: 'credentials' },
         message: `Qwen rejected the API key of account ${this.id} (${this.baseUrl}). Check QWEN_API_KEY and QWEN_PROVIDER / OPENAI_BASE_URL.`,
         headers: { 'x-should-retry': 'false' },
       });

@@ -179,6 +179,7 @@ export function credentialsInvalid(accountId: string): GatewayError {
     status: 503,
     type: 'server_error',
     code: 'qwen_credentials_invalid',
+    failure: { kind: 'credentials' },
     message:
       `Qwen refused to refresh the OAuth credentials of account ${accountId}: the refresh token was already used or revoked. ` +
       'Sign in again (`npm run login`) and deploy the new credentials as QWEN_CLI_AUTH. ' +

@@ -11,6 +11,8 @@ export interface DeadlineOptions {
   onLateError: (error: GatewayError) => void;
   /** The client went away while waiting: stop the upstream request. */
   onCancel: () => void;
+  /** The body a late failure is written as, in the client's protocol (OpenAI's error object by default). */
+  errorBody?: (error: GatewayError) => unknown;
 }
 
 /**
@@ -20,7 +22,7 @@ export interface DeadlineOptions {
  * allows, so every client still parses the body) until the answer is complete, then the JSON.
  *
  * The trade-off, documented for operators: once committed, an upstream failure can no longer change
- * the status code; the body is then OpenAI's error object ({"error":{...}}) under a 200.
+ * the status code; the body is then the protocol's error object (OpenAI's {"error":{...}}) under a 200.
  */
 export async function jsonWithinDeadline(answer: Promise<unknown>, options: DeadlineOptions): Promise<Response> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -47,7 +49,7 @@ export async function jsonWithinDeadline(answer: Promise<unknown>, options: Dead
         if ('error' in outcome) {
           const error = asGatewayError(outcome.error);
           options.onLateError(error);
-          text = JSON.stringify(error.toJSON());
+          text = JSON.stringify(options.errorBody ? options.errorBody(error) : error.toJSON());
         } else {
           text = JSON.stringify(outcome.value);
         }

@@ -1,6 +1,7 @@
 import type { EventSourceMessage } from 'eventsource-parser';
 import { GatewayError } from '../errors.ts';
 import { parseUpstreamError, upstreamGatewayError } from '../qwen/upstream-error.ts';
+import { classifyUpstreamFailure } from '../qwen/upstream-failure.ts';
 
 export type StreamEvent =
   | { kind: 'done' }
@@ -34,7 +35,9 @@ export function classifyStreamEvent(event: EventSourceMessage, commentStatus: nu
       if (choice.finish_reason !== 'error_finish') continue;
       const delta = choice.delta as { content?: unknown } | undefined;
       const text = typeof delta?.content === 'string' && delta.content ? delta.content : 'Qwen ended the answer with an error.';
-      const error = new GatewayError({ status: /throttl|rate|quota/i.test(text) ? 429 : 500, code: 'upstream_error_finish', message: text });
+      const status = /throttl|rate|quota/i.test(text) ? 429 : 500;
+      const failure = classifyUpstreamFailure({ status, message: text, type: null, code: null, param: null });
+      const error = new GatewayError({ status, code: 'upstream_error_finish', message: text, failure });
       return { kind: 'error', error, reason: 'error_finish' };
     }
   }

@@ -104,7 +104,7 @@ function pickResourceUrl(fresh: unknown, old: string | undefined): { resource_ur
 }
 
 function refreshFailed(message: string, code: string, cause?: unknown): GatewayError {
-  return new GatewayError({ status: 502, type: 'server_error', code, message, cause });
+  return new GatewayError({ status: 502, type: 'server_error', code, message, cause, failure: { kind: 'refresh_failed' } });
 }
 
 function snippet(text: string): string {

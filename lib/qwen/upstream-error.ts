@@ -1,4 +1,7 @@
 import { GatewayError } from '../errors.ts';
+import { classifyUpstreamFailure } from './upstream-failure.ts';
+
+export { isAuthError, isQuotaError } from './upstream-failure.ts';
 
 export interface UpstreamErrorInfo {
   status: number;
@@ -34,20 +37,22 @@ export function parseUpstreamError(status: number, text: string): UpstreamErrorI
   return { status, message, type: asString(inner.type), code: asString(inner.code), param: asString(inner.param) };
 }
 
-/** Qwen's quota error: 429 or 403 carrying insufficient_quota / "Free allocated quota exceeded" (protocol §5). */
-export function isQuotaError(info: UpstreamErrorInfo): boolean {
-  if (info.status !== 429 && info.status !== 403) return false;
-  const text = `${info.code ?? ''} ${info.type ?? ''} ${info.message}`.toLowerCase();
-  return text.includes('insufficient_quota') || text.includes('quota_exceeded') || text.includes('free allocated quota exceeded');
-}
-
-/** A 401/403 that a refresh can fix (anything auth-like that is not the quota error). */
-export function isAuthError(info: UpstreamErrorInfo): boolean {
-  return (info.status === 401 || info.status === 403) && !isQuotaError(info);
-}
-
-/** Qwen's error, in OpenAI's shape, with its status kept. */
+/**
+ * Qwen's error, in OpenAI's shape, with its status kept and its kind classified once (what the
+ * account loop and every surface read). A context overflow gets OpenAI's own code for it.
+ */
 export function upstreamGatewayError(info: UpstreamErrorInfo, headers?: Record<string, string>): GatewayError {
+  const failure = classifyUpstreamFailure(info, headers?.['retry-after']);
+  if (failure.kind === 'context_overflow') {
+    return new GatewayError({
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'context_length_exceeded',
+      param: 'messages',
+      message: `The prompt is longer than the model's context window${failure.limit ? ` of ${failure.limit} tokens` : ''}; shorten or compact the conversation. (Qwen: ${info.message})`,
+      failure,
+    });
+  }
   return new GatewayError({
     status: info.status >= 400 && info.status <= 599 ? info.status : 502,
     message: info.message,
@@ -55,5 +60,6 @@ export function upstreamGatewayError(info: UpstreamErrorInfo, headers?: Record<s
     param: info.param,
     code: info.code,
     ...(headers ? { headers } : {}),
+    failure,
   });
 }

@@ -69,9 +69,12 @@ interface Target {
   firehosePid: number | undefined;
   /** The edge child can report its own heap too. */
   edge: boolean;
+  /** What ends a complete stream of this target (Anthropic's streams have no [DONE]). */
+  done?: string;
 }
 
 const smallBody = (stream: boolean) => JSON.stringify({ model: 'coder-model', stream, messages: [{ role: 'user', content: 'hi there' }] });
+const messagesBody = (stream: boolean) => JSON.stringify({ model: 'coder-model', max_tokens: 1024, stream, messages: [{ role: 'user', content: 'hi there' }] });
 const firehoseBody = (spec: string) => JSON.stringify({ model: 'coder-model', stream: true, messages: [{ role: 'user', content: `firehose:${spec}` }] });
 
 async function main(options: Options): Promise<void> {
@@ -190,6 +193,16 @@ async function main(options: Options): Promise<void> {
       );
     }
 
+    // The same gateways answering /v1/messages (Anthropic's protocol): latency only, beside the chat route.
+    const surfaceTargets: Target[] = targets
+      .filter((t) => t.key === 'worker' || t.key === 'vercel')
+      .map((t) => ({
+        ...t,
+        key: `${t.key}-messages` as TargetKey,
+        small: (stream: boolean) => ({ ...t.small(stream), url: t.small(stream).url.replace(path_, '/v1/messages'), body: messagesBody(stream) }),
+        done: 'message_stop',
+      }));
+
     // The floors with a JavaScript stream on the body path (see workerd.ts): the least any gateway
     // that reads the stream in JavaScript costs in that runtime.
     const jsFloors: Target[] = [];
@@ -217,10 +230,10 @@ async function main(options: Options): Promise<void> {
     }
     // The order the CPU and memory tables show them in: each gateway after its floors.
     const byKey = (keys: readonly TargetKey[]) =>
-      keys.map((key) => [...targets, ...jsFloors].find((t) => t.key === key)).filter((t): t is Target => t !== undefined);
+      keys.map((key) => [...targets, ...jsFloors, ...surfaceTargets].find((t) => t.key === key)).filter((t): t is Target => t !== undefined);
     const streamTargets = byKey(['worker-floor', 'worker-js-floor', 'worker', 'vercel-floor', 'vercel-js-floor', 'vercel']);
     // Bursts run through every target of the report's order except the direct path.
-    const burstTargets = byKey(ORDER.filter((key) => key !== 'direct'));
+    const burstTargets = byKey(ORDER.filter((key) => key !== 'direct' && !key.endsWith('-messages')));
     const pacedTargets = byKey(['worker-floor', 'worker-js-floor', 'worker-js-double-floor', 'worker', 'vercel-floor', 'vercel-js-floor', 'vercel']);
 
     // Every target answers both kinds of request, and both firehose routes, before anything is timed.
@@ -231,6 +244,7 @@ async function main(options: Options): Promise<void> {
       await timedCall(probe, t.firehose('10x16'), '[DONE]');
     }
     for (const t of jsFloors) await timedCall(probe, t.firehose('10x16'), '[DONE]');
+    for (const t of surfaceTargets) await timedCall(probe, t.small(true), t.done);
     probe.destroy();
 
     // ---- 1. Added latency ----
@@ -242,7 +256,7 @@ async function main(options: Options): Promise<void> {
     // process the previous request has just used finds it awake and its caches warm, which would
     // favour whichever target comes second.
     const latency = await measureLatency(
-      byKey(['direct', 'vercel-floor', 'worker-floor', 'vercel-js-floor', 'worker-js-floor', 'vercel', 'worker']),
+      byKey(['direct', 'vercel-floor', 'worker-floor', 'vercel-js-floor', 'worker-js-floor', 'vercel', 'worker', 'vercel-messages', 'worker-messages']),
       rounds,
       warmup,
     );
@@ -319,6 +333,7 @@ async function main(options: Options): Promise<void> {
     await cpuChild.close();
     const cpuResult = summarizeCpu(samples.map((s) => s.content));
     const cpuReasoning = summarizeCpu(samples.map((s) => s.reasoning));
+    const cpuMessages = summarizeCpu(samples.map((s) => s.messages));
     const breakdown = medianBreakdown(samples.map((s) => s.breakdown));
 
     const results: Results = {
@@ -331,7 +346,7 @@ async function main(options: Options): Promise<void> {
       },
       latency: { rounds, warmup, cells: latency, cpu: requestCpu },
       throughput,
-      cpu: { inproc: cpuResult, reasoning: cpuReasoning, breakdown, request: inproc.request, runtimes: runtimeCpu },
+      cpu: { inproc: cpuResult, reasoning: cpuReasoning, messages: cpuMessages, breakdown, request: inproc.request, runtimes: runtimeCpu },
       memory: { inproc: memory, runtimes: runtimeMemory },
       bundle: { worker: worker.size, wranglerSays: worker.wranglerSays, vercel: vercelSizes },
       store: inproc.store,
@@ -369,7 +384,7 @@ async function measureLatency(targets: Target[], rounds: number, warmup: number)
       // Alternated request by request, so that drift (GC, CPU frequency, other load) hits every cell alike.
       for (const { kind, stream } of kinds) {
         for (const t of targets) {
-          const timing = await timedCall(agents.get(t.key)!, t.small(stream), stream ? '[DONE]' : undefined);
+          const timing = await timedCall(agents.get(t.key)!, t.small(stream), stream ? (t.done ?? '[DONE]') : undefined);
           if (i < warmup) continue;
           const key = `${kind}|${t.key}`;
           let list = samples.get(key);
@@ -478,6 +493,8 @@ interface InprocResults {
 /** One process's CPU measurements: the long answer plain and as reasoning, and the parts, side by side in that process. */
 interface ChunkResults {
   content: CpuSamples;
+  /** The same answer through /v1/messages (Anthropic's events). */
+  messages: CpuSamples;
   reasoning: CpuSamples;
   breakdown: CpuBreakdown;
 }
@@ -504,6 +521,7 @@ function runInproc(): void {
           const runs = quick ? 9 : 15;
           payload = {
             content: await sampleCpuPerChunk(LONG_ANSWER, runs),
+            messages: await sampleCpuPerChunk(LONG_ANSWER, runs, 'messages'),
             reasoning: await sampleCpuPerChunk(LONG_REASONING_ANSWER, runs),
             breakdown: await measureCpuBreakdown(LONG_ANSWER, quick ? 7 : 9),
           } satisfies ChunkResults;

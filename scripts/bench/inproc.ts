@@ -149,11 +149,20 @@ const COMPLETION = {
   system_fingerprint: null,
 };
 
-function chatRequest(stream: boolean): Request {
-  return new Request('http://gateway.bench/v1/chat/completions', {
+/** The client protocols the gateway serves; each is measured with its own request for the same answer. */
+export type Surface = 'chat' | 'messages';
+
+const SURFACE_REQUESTS: Record<Surface, { path: string; body: (stream: boolean) => object }> = {
+  chat: { path: '/v1/chat/completions', body: (stream) => ({ model: 'coder-model', stream, messages: [{ role: 'user', content: 'hi there' }] }) },
+  messages: { path: '/v1/messages', body: (stream) => ({ model: 'coder-model', max_tokens: 1024, stream, messages: [{ role: 'user', content: 'hi there' }] }) },
+};
+
+function chatRequest(stream: boolean, surface: Surface = 'chat'): Request {
+  const { path, body } = SURFACE_REQUESTS[surface];
+  return new Request(`http://gateway.bench${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${CLIENT_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'coder-model', stream, messages: [{ role: 'user', content: 'hi there' }] }),
+    body: JSON.stringify(body(stream)),
   });
 }
 
@@ -169,8 +178,8 @@ async function drain(body: ReadableStream<Uint8Array> | null): Promise<number> {
   }
 }
 
-async function throughGateway(h: Harness): Promise<number> {
-  const response = await handle(chatRequest(true), h.deps);
+async function throughGateway(h: Harness, surface: Surface = 'chat'): Promise<number> {
+  const response = await handle(chatRequest(true, surface), h.deps);
   if (response.status !== 200) throw new Error(`bench: gateway answered ${response.status}: ${await response.text()}`);
   const bytes = await drain(response.body);
   await h.settle();
@@ -210,14 +219,14 @@ export interface CpuSamples {
  * CPU per streamed chunk, one process's share: a long answer through handle(), alternated with
  * producing and reading the same frames without the gateway.
  */
-export async function sampleCpuPerChunk(shape: AnswerShape = LONG_ANSWER, runs = 15): Promise<CpuSamples> {
+export async function sampleCpuPerChunk(shape: AnswerShape = LONG_ANSWER, runs = 15, surface: Surface = 'chat'): Promise<CpuSamples> {
   const h = harness();
   const answer = new Answer(shape);
   h.setAnswer(answer);
   // Warm-up: the first requests parse credentials; then the optimising compiler needs a good many
   // runs before the code paths settle.
   for (let i = 0; i < 25; i++) {
-    await throughGateway(h);
+    await throughGateway(h, surface);
     await drain(answer.stream());
   }
   const gateway: number[] = [];
@@ -227,7 +236,7 @@ export async function sampleCpuPerChunk(shape: AnswerShape = LONG_ANSWER, runs =
     // Alternated, so drift (GC, frequency, a noisy neighbour) hits both. No forced GC in between:
     // a collection the work itself causes is part of its cost.
     let t = process.cpuUsage();
-    bytesOut = await throughGateway(h);
+    bytesOut = await throughGateway(h, surface);
     gateway.push(cpuMs(t));
     t = process.cpuUsage();
     await drain(answer.stream());

@@ -19,7 +19,9 @@ export type TargetKey =
   | 'vercel-floor'
   | 'vercel-js-floor'
   | 'vercel-js-frames-floor'
-  | 'vercel';
+  | 'vercel'
+  | 'worker-messages'
+  | 'vercel-messages';
 
 const LABEL: Record<TargetKey, string> = {
   direct: 'direct to the fake Qwen',
@@ -32,6 +34,8 @@ const LABEL: Record<TargetKey, string> = {
   'vercel-js-floor': 'Vercel JS floor: pass-through via a JS stream (edge-runtime)',
   'vercel-js-frames-floor': 'Vercel JS floor, one enqueue per SSE frame (edge-runtime)',
   vercel: 'Vercel: the gateway (edge-runtime)',
+  'worker-messages': 'Worker: the gateway, /v1/messages (workerd)',
+  'vercel-messages': 'Vercel: the gateway, /v1/messages (edge-runtime)',
 };
 const FLOOR: Partial<Record<TargetKey, TargetKey>> = {
   worker: 'worker-floor',
@@ -51,6 +55,8 @@ export const ORDER: readonly TargetKey[] = [
   'vercel-js-floor',
   'vercel-js-frames-floor',
   'vercel',
+  'worker-messages',
+  'vercel-messages',
 ];
 const JS_FLOOR: Partial<Record<TargetKey, TargetKey>> = { worker: 'worker-js-floor', vercel: 'vercel-js-floor' };
 
@@ -111,7 +117,7 @@ export interface CodeFacts {
 
 export async function readCodeFacts(root: string): Promise<CodeFacts> {
   const read = (file: string) => readFile(path.join(root, file), 'utf8').catch(() => '');
-  const [handle, chat, relay] = await Promise.all([read('lib/handle.ts'), read('lib/handlers/chat-completions.ts'), read('lib/openai/relay-chat-stream.ts')]);
+  const [handle, chat, relay] = await Promise.all([read('lib/handle.ts'), read('lib/handlers/chat-completions.ts'), read('lib/turn/relay-qwen-stream.ts')]);
   const plainTest = /function isPlainContentDelta[\s\S]*?\n}/.exec(relay)?.[0] ?? '';
   return {
     sequentialDigests: /await\s+timed\([^)]*'auth'[\s\S]*authenticateClient/.test(handle) && /await sessionIdOf\(/.test(chat),
@@ -124,7 +130,7 @@ export interface Results {
   meta: { date: string; command: string; machine: Machine; seconds: number; quick: boolean };
   latency: { rounds: number; warmup: number; cells: Record<'non-stream' | 'stream', Partial<Record<TargetKey, LatencyCell>>>; cpu: RequestCpu[] };
   throughput: { seconds: number; levels: number[]; rows: Partial<Record<TargetKey, number[]>>; errors: number };
-  cpu: { inproc: CpuResult; reasoning: CpuResult; breakdown: CpuBreakdown; request: RequestCost; runtimes: RuntimeCpu[] };
+  cpu: { inproc: CpuResult; reasoning: CpuResult; messages?: CpuResult; breakdown: CpuBreakdown; request: RequestCost; runtimes: RuntimeCpu[] };
   memory: { inproc: MemoryResult; runtimes: RuntimeMemory[] };
   bundle: { worker: Size; wranglerSays: string | undefined; vercel: Size[] };
   store: StoreResult;
@@ -137,6 +143,8 @@ export interface Results {
 export const BUDGETS = {
   streamTtfbRatio: 1.2,
   cpuMsFor4000Chunks: 5,
+  /** The other protocols (Messages, Responses): the Workers free plan's whole 10 ms of CPU for one request. */
+  surfaceCpuMsFor4000Chunks: 10,
   memoryGrowthMb: 10,
   workerGzipKb: 64,
   steadyStateReads: 0,
@@ -320,6 +328,9 @@ export function renderReport(r: Results): { markdown: string; failed: string[] }
         ['baseline: the same frames produced and read, no gateway', f2(cpu.baselineMs), f2((cpu.baselineMs * 1000) / cpu.chunks)],
         ["**the gateway's own** (run − baseline)", `**${f2(cpu.ownMs)}**`, `**${f2(cpu.ownUsPerChunk)}**`],
         ["the same answer as reasoning_content (a thinking model): the gateway's own", f2(rc.ownMs), f2(rc.ownUsPerChunk)],
+        ...(r.cpu.messages
+          ? [["the same answer through /v1/messages (Anthropic's events): the gateway's own", f2(r.cpu.messages.ownMs), f2(r.cpu.messages.ownUsPerChunk)]]
+          : []),
         ['parts, each measured alone in the same processes:', '', ''],
         ['  relayChatStream alone over the plain answer (minus the baseline)', f2(b.relayMs), f2((b.relayMs * 1000) / b.chunks)],
         ['  a pass-through ReadableStream layer (minus the baseline): the least any relay adds', f2(b.layerMs), f2((b.layerMs * 1000) / b.chunks)],
@@ -665,6 +676,33 @@ function judge(r: Results): Verdict[] {
       : `The budget leaves ${f2((BUDGETS.cpuMsFor4000Chunks * 1000) / 4000)} µs per chunk; in Node each chunk costs the gateway ` +
         `${f2(cpu.ownUsPerChunk)} µs. ` + cpuRemedy(r) + ' ' + cpuContext(r),
   });
+
+  // The other client protocols: the same budget, for the same answer in their own events.
+  for (const [surface, result] of [['/v1/messages', r.cpu.messages]] as const) {
+    if (!result) continue;
+    const ms = (result.ownMs * 4000) / result.chunks;
+    verdicts.push({
+      name: `CPU for a 4,000-chunk answer through ${surface} (gateway's own)`,
+      measured: `${f1(ms)} ms in Node (${f2(result.ownUsPerChunk)} µs/chunk; chat: ${f2(cpu.ownUsPerChunk)})`,
+      budget: `< ${BUDGETS.surfaceCpuMsFor4000Chunks} ms (${f2((BUDGETS.surfaceCpuMsFor4000Chunks * 1000) / 4000)} µs/chunk)`,
+      pass: ms < BUDGETS.surfaceCpuMsFor4000Chunks,
+      note: '',
+    });
+  }
+  const surfaceTtfb = (['worker', 'vercel'] as const).flatMap((host) => {
+    const chat = cells.stream[host];
+    const messages = cells.stream[`${host}-messages`];
+    return chat && messages ? [`${host} ${f2(messages.ttfbP50)} ms vs ${f2(chat.ttfbP50)} ms (${x2(messages.ttfbP50 / chat.ttfbP50)})`] : [];
+  });
+  if (surfaceTtfb.length > 0) {
+    verdicts.push({
+      name: 'Stream TTFB p50, /v1/messages ÷ /v1/chat/completions',
+      measured: surfaceTtfb.join('; '),
+      budget: 'reported',
+      pass: true,
+      note: '',
+    });
+  }
 
   // Memory
   const mem = r.memory.inproc;

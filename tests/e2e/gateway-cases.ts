@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { startFakeQwen, type FakeQwen } from '../fake-qwen/index.ts';
+import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import type { FakeQwen } from '../fake-qwen/index.ts';
+import { useHarness } from './harness.ts';
 import { assertOpenAISchema } from '../support/openai-schema.ts';
 import type { GatewayTarget, StartTarget } from './targets.ts';
 
@@ -10,22 +11,13 @@ import type { GatewayTarget, StartTarget } from './targets.ts';
  * OpenAI SDK, and every answer is checked against OpenAI's own schema.
  */
 export function defineGatewayCases(start: StartTarget): void {
-  const KEYS = ['sk-test-alpha', 'sk-test-beta'];
+  const harness = useHarness(start);
+  const KEYS = harness.keys;
+  const { gateway, chatCalls, lastChatBody } = harness;
   let fake: FakeQwen;
-  const targets: GatewayTarget[] = [];
-
-  /** A gateway with fresh credentials minted by the fake, plus any env overrides. */
-  async function gateway(env: Record<string, string> = {}, credentials?: object | object[]): Promise<GatewayTarget> {
-    const target = await start({
-      QWEN_CLI_AUTH: JSON.stringify(credentials ?? fake.mintCredentials()),
-      QWEN_OAUTH_BASE_URL: fake.oauthUrl,
-      OPENAI_API_KEY: KEYS.join(','),
-      LOG_LEVEL: 'warn',
-      ...env,
-    });
-    targets.push(target);
-    return target;
-  }
+  beforeAll(() => {
+    fake = harness.fake;
+  });
   const client = (target: GatewayTarget, apiKey = KEYS[0]!) =>
     new OpenAI({ baseURL: `${target.url}/v1`, apiKey, maxRetries: 0 });
   /** A raw POST to the chat endpoint, for what the SDK hides (status, headers, the SSE text). */
@@ -36,16 +28,6 @@ export function defineGatewayCases(start: StartTarget): void {
       body: typeof body === 'string' ? body : JSON.stringify(body),
       ...init,
     });
-  const chatCalls = () => fake.requests.filter((r) => r.server === 'api' && r.path.endsWith('/chat/completions'));
-  const lastChatBody = () => chatCalls().at(-1)?.json as Record<string, unknown>;
-
-  beforeAll(async () => {
-    fake = await startFakeQwen({ resourceUrlStyle: 'http' });
-  });
-  afterAll(async () => {
-    await Promise.all(targets.map((t) => t.close()));
-    await fake.close();
-  });
 
   describe('health, models, routing', () => {
     let gw: GatewayTarget;
@@ -372,8 +354,7 @@ export function defineGatewayCases(start: StartTarget): void {
     });
 
     test('missing credentials: 503 naming QWEN_CLI_AUTH, while /health still answers', async () => {
-      const gw = await start({ QWEN_OAUTH_BASE_URL: fake.oauthUrl, LOG_LEVEL: 'error' });
-      targets.push(gw);
+      const gw = await harness.startRaw({ QWEN_OAUTH_BASE_URL: fake.oauthUrl, LOG_LEVEL: 'error' });
       expect((await fetch(`${gw.url}/health`)).status).toBe(200);
       const res = await postChat(gw, { messages: [{ role: 'user', content: 'x' }] }, { headers: {} });
       expect(res.status).toBe(503);
@@ -383,8 +364,7 @@ export function defineGatewayCases(start: StartTarget): void {
     });
 
     test('malformed credentials: 503 qwen_credentials_malformed, never a stack trace', async () => {
-      const gw = await start({ QWEN_CLI_AUTH: '{"access_token": "x"', LOG_LEVEL: 'error' });
-      targets.push(gw);
+      const gw = await harness.startRaw({ QWEN_CLI_AUTH: '{"access_token": "x"', LOG_LEVEL: 'error' });
       const res = await postChat(gw, { messages: [{ role: 'user', content: 'x' }] }, { headers: {} });
       expect(res.status).toBe(503);
       const body = await res.json();
@@ -507,8 +487,7 @@ export function defineGatewayCases(start: StartTarget): void {
 
     test('a Qwen API key is served with the same features, without the OAuth-only headers', async () => {
       const key = fake.mintCredentials().access_token;
-      const gw = await start({ QWEN_API_KEY: key, OPENAI_BASE_URL: `${fake.apiUrl}/v1`, OPENAI_MODELS: 'qwen3-coder-plus,qwen3-coder-flash', OPENAI_API_KEY: KEYS[0]!, LOG_LEVEL: 'warn' });
-      targets.push(gw);
+      const gw = await harness.startRaw({ QWEN_API_KEY: key, OPENAI_BASE_URL: `${fake.apiUrl}/v1`, OPENAI_MODELS: 'qwen3-coder-plus,qwen3-coder-flash', OPENAI_API_KEY: KEYS[0]!, LOG_LEVEL: 'warn' });
       const models = await client(gw).models.list();
       expect(models.data.map((m) => m.id)).toEqual(['qwen3-coder-plus', 'qwen3-coder-flash']);
       // No model named: the default for the keys' models is used.

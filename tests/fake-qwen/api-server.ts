@@ -91,6 +91,9 @@ export function createApiHandler(state: FakeState): Handler {
     if (maxTokens !== undefined && maxTokens !== null && (!Number.isInteger(maxTokens) || (maxTokens as number) < 1 || (maxTokens as number) > limit)) {
       return sendJson(res, 400, invalidParameterError(`Range of max_tokens should be [1, ${limit}]`));
     }
+    if (s.maxInputTokens !== null && Math.ceil(JSON.stringify(body.messages).length / 4) > s.maxInputTokens) {
+      return sendJson(res, 400, invalidParameterError(`Range of input length should be [1, ${s.maxInputTokens}]`));
+    }
     const limited = state.chargeQuota(account);
     if (limited?.hit === 'daily') return sendJson(res, s.quotaStatus, quotaError(s.quotaMessage));
     if (limited?.hit === 'rpm') {

@@ -65,6 +65,11 @@ export interface Scenario {
   allowedModels: string[];
   /** Output limit per model for `max_tokens`; models not listed use 65536. */
   maxOutputTokens: Record<string, number>;
+  /**
+   * The model's input limit in tokens (about four characters of the messages' JSON each): a longer
+   * prompt gets Qwen's 400 "Range of input length should be [1, N]" (clients-and-qwen §1.6-4). null: no limit.
+   */
+  maxInputTokens: number | null;
   /** The model reasons (reasoning_content) unless the request says `enable_thinking: false`. */
   thinkByDefault: boolean;
   /** Usage carries the explicit-cache details (cache_type, cache_creation…, reasoning_tokens). */
@@ -166,6 +171,7 @@ export function defaultScenario(): Scenario {
     strict: false,
     allowedModels: ['coder-model', 'vision-model', 'qwen3-coder-plus', 'qwen3-coder-flash'],
     maxOutputTokens: { 'coder-model': 65536, 'qwen3-coder-plus': 65536, 'qwen3-coder-flash': 32768, 'vision-model': 8192 },
+    maxInputTokens: null,
     thinkByDefault: false,
     explicitCacheUsage: false,
 
