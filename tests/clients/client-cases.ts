@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { contentText } from '../fake-qwen/generate-reply.ts';
-import { startFakeQwen, type FakeQwen } from '../fake-qwen/index.ts';
 import { TOOL_RESULT_PREFIX } from '../fake-qwen/scripted-tool-model.ts';
+import { useHarness } from '../e2e/harness.ts';
 import type { GatewayTarget, StartTarget } from '../e2e/targets.ts';
 import { ensureClient } from './install-client.mjs';
 import { runClaude, runCodex, type ClientRun } from './run-client.mjs';
@@ -13,28 +13,19 @@ import { runClaude, runCodex, type ClientRun } from './run-client.mjs';
  * in which the fake plays a model that calls the client's own shell tool.
  */
 export function defineClientCases(start: StartTarget): void {
-  const KEY = 'sk-test-clients';
-  let fake: FakeQwen;
+  const harness = useHarness(start);
   let gw: GatewayTarget;
+  let key: string;
   let claude: string;
   let codex: string;
 
   beforeAll(async () => {
     [claude, codex] = await Promise.all([ensureClient('claude'), ensureClient('codex')]);
-    fake = await startFakeQwen({ resourceUrlStyle: 'http' });
-    gw = await start({
-      QWEN_CLI_AUTH: JSON.stringify(fake.mintCredentials()),
-      QWEN_OAUTH_BASE_URL: fake.oauthUrl,
-      OPENAI_API_KEY: KEY,
-      LOG_LEVEL: 'warn',
-    });
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await fake?.close();
+    gw = await harness.gateway();
+    key = harness.keys[0]!;
   });
   beforeEach(() => {
-    fake.setScenario({ scriptedTool: null });
+    harness.fake.setScenario({ scriptedTool: null });
   });
 
   const nonce = (what: string) => `${what}-${randomBytes(4).toString('hex')}`;
@@ -45,12 +36,9 @@ export function defineClientCases(start: StartTarget): void {
 
   /** The chat calls Qwen received during `body`, as parsed JSON. */
   async function qwenCallsDuring<T>(body: () => Promise<T>): Promise<{ result: T; calls: Array<Record<string, unknown>> }> {
-    const from = fake.requests.length;
+    const from = harness.chatCalls().length;
     const result = await body();
-    const calls = fake.requests
-      .slice(from)
-      .filter((r) => r.server === 'api' && r.path.endsWith('/chat/completions'))
-      .map((r) => r.json as Record<string, unknown>);
+    const calls = harness.chatCalls().slice(from).map((r) => r.json as Record<string, unknown>);
     return { result, calls };
   }
 
@@ -75,7 +63,7 @@ export function defineClientCases(start: StartTarget): void {
     test('claude -p prints the answer Qwen gave', async () => {
       const word = nonce('plain');
       const { result: run, calls } = await qwenCallsDuring(() =>
-        runClaude({ bin: claude, baseUrl: gw.url, apiKey: KEY, prompt: `Reply with the word ${word}.` }),
+        runClaude({ bin: claude, baseUrl: gw.url, apiKey: key, prompt: `Reply with the word ${word}.` }),
       );
       expect(run.code, transcript(run)).toBe(0);
       expect(run.stdout, transcript(run)).toContain(`Echo:`);
@@ -85,9 +73,9 @@ export function defineClientCases(start: StartTarget): void {
 
     test('claude -p runs the Bash call Qwen makes and hands the output back', async () => {
       const word = nonce('bash');
-      fake.setScenario({ scriptedTool: { name: 'Bash', arguments: { command: `echo ${word}`, description: 'Print a word' } } });
+      harness.fake.setScenario({ scriptedTool: { name: 'Bash', arguments: { command: `echo ${word}`, description: 'Print a word' } } });
       const { result: run, calls } = await qwenCallsDuring(() =>
-        runClaude({ bin: claude, baseUrl: gw.url, apiKey: KEY, prompt: 'Print the secret word with the shell.', allowBash: true }),
+        runClaude({ bin: claude, baseUrl: gw.url, apiKey: key, prompt: 'Print the secret word with the shell.', allowBash: true }),
       );
       expect(run.code, transcript(run)).toBe(0);
       expect(run.stdout, transcript(run)).toContain(`${TOOL_RESULT_PREFIX}${word}`);
@@ -99,7 +87,7 @@ export function defineClientCases(start: StartTarget): void {
     test('codex exec prints the answer Qwen gave', async () => {
       const word = nonce('plain');
       const { result: run, calls } = await qwenCallsDuring(() =>
-        runCodex({ bin: codex, baseUrl: `${gw.url}/v1`, apiKey: KEY, prompt: `Reply with the word ${word}.`, retries: 0 }),
+        runCodex({ bin: codex, baseUrl: `${gw.url}/v1`, apiKey: key, prompt: `Reply with the word ${word}.`, retries: 0 }),
       );
       expect(run.code, transcript(run)).toBe(0);
       expect(run.stdout, transcript(run)).toContain('Echo:');
@@ -109,9 +97,9 @@ export function defineClientCases(start: StartTarget): void {
 
     test('codex exec runs the exec_command call Qwen makes and hands the output back', async () => {
       const word = nonce('exec');
-      fake.setScenario({ scriptedTool: { name: 'exec_command', arguments: { cmd: `echo ${word}` } } });
+      harness.fake.setScenario({ scriptedTool: { name: 'exec_command', arguments: { cmd: `echo ${word}` } } });
       const { result: run, calls } = await qwenCallsDuring(() =>
-        runCodex({ bin: codex, baseUrl: `${gw.url}/v1`, apiKey: KEY, prompt: 'Print the secret word with the shell.', runCommands: true, retries: 0 }),
+        runCodex({ bin: codex, baseUrl: `${gw.url}/v1`, apiKey: key, prompt: 'Print the secret word with the shell.', runCommands: true, retries: 0 }),
       );
       expect(run.code, transcript(run)).toBe(0);
       expect(run.stdout, transcript(run)).toContain(TOOL_RESULT_PREFIX);
