@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
+    // The real-client suite has its own config (vitest.clients.config.ts, `npm run test:clients`).
+    exclude: [...configDefaults.exclude, 'tests/clients/**'],
     // The build of the Worker, and the one line that says why the Redis suites are skipped (if they are).
     globalSetup: ['tests/e2e/global-setup.ts', 'tests/support/redis-global-setup.ts'],
     testTimeout: 30_000,

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { generateReply } from './generate-reply.ts';
+import { applyScriptedTool } from './scripted-tool-model.ts';
 import { flatHeaders, readBody, resetConnection, sendJson, sendText, tryParseJson, type Handler } from './http-helpers.ts';
 import type { FakeState } from './fake-state.ts';
 import { SseWriter } from './sse-writer.ts';
@@ -111,7 +112,11 @@ export function createApiHandler(state: FakeState): Handler {
       return resetConnection(res);
     }
 
-    const reply = generateReply(body, { thinkByDefault: s.thinkByDefault, thinkTagLeak: s.thinkTagLeak, toolIndexCollision: s.toolIndexCollision });
+    const reply = applyScriptedTool(
+      generateReply(body, { thinkByDefault: s.thinkByDefault, thinkTagLeak: s.thinkTagLeak, toolIndexCollision: s.toolIndexCollision }),
+      body,
+      s.scriptedTool,
+    );
     const meta: ResponseMeta = { id: `chatcmpl-${randomUUID()}`, model, created: Math.floor(state.clock.now() / 1000) };
     if (!isStream) return sendJson(res, 200, completionBody(reply, meta, s.explicitCacheUsage));
 

@@ -50,12 +50,12 @@ export function contentText(content: unknown): string {
 }
 
 /** Words with their trailing whitespace, so the chunks join back to exactly `text`. */
-function words(text: string): string[] {
+export function words(text: string): string[] {
   return text.match(/[^\s]+\s*|\s+/g) ?? [];
 }
 
 /** Cut by code points (never inside a surrogate pair) into pieces of `size`. */
-function pieces(text: string, size: number): string[] {
+export function pieces(text: string, size: number): string[] {
   const points = [...text];
   const out: string[] = [];
   for (let i = 0; i < points.length; i += size) out.push(points.slice(i, i + size).join(''));

@@ -35,6 +35,8 @@
  *   [[long:N]]     N content chunks "Line i of N.\n"
  *   [[chars:N]]    content of exactly N characters (a repeated pangram); with [[long:M]] split into M chunks
  *   [[length]]     finish_reason "length"
+ * The scriptedTool knob {name, arguments} instead plays an agent's model through one tool round trip
+ * (scripted-tool-model.ts): it calls that tool when offered, then quotes the tool result.
  * Also: a `max_tokens` below the answer's token count cuts the content at max_tokens*4 characters
  * and finishes with "length". Tokens are ceil(characters/4), prompt tokens count every message's text.
  */

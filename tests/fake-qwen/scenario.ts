@@ -3,6 +3,7 @@
  * Knobs are plain JSON so that `POST /__fake/scenario` can set them from another process.
  * Faults stay on until changed, unless `faultTimes` limits them (see there).
  */
+import type { ScriptedTool } from './scripted-tool-model.ts';
 
 /** What the fake answers instead of the real thing on an OAuth endpoint. Numbers are HTTP 5xx. */
 export type OAuthFault = 'none' | 'error-body' | 'invalid-json' | 'html' | 500 | 502 | 503;
@@ -111,6 +112,8 @@ export interface Scenario {
   thinkTagLeak: boolean;
   /** Tool-call streams reuse `index: 0` for a second call with a new id. */
   toolIndexCollision: boolean;
+  /** Play a model that calls this tool once, then quotes its result (scripted-tool-model.ts); null = off. */
+  scriptedTool: ScriptedTool | null;
   /**
    * Write the SSE bytes in pieces of this many bytes (a list cycles), across event, line and UTF-8
    * character boundaries. Each piece is its own write after a setImmediate, so the client really
@@ -190,6 +193,7 @@ export function defaultScenario(): Scenario {
     noDone: false,
     thinkTagLeak: false,
     toolIndexCollision: false,
+    scriptedTool: null,
     sseSplit: null,
     sseCrlf: false,
     sseNoSpace: false,
