@@ -208,11 +208,13 @@ export function defineStoreContract(
       await store.incrementFields(key('c'), { requests: 1, tokens: 10 }, { ttlMs: 60_000 });
       const after = await store.incrementFields(key('c'), { requests: 2, __proto__x: 1 }, { ttlMs: 60_000 });
       expect(after).toMatchObject({ requests: 3, tokens: 10 });
-      // (Not __proto__ itself: Miniflare's test proxy refuses to carry such an object to the Durable Object.)
-      const odd = await store.incrementFields(key('odd'), { constructor: 1, toString: 5 });
-      expect(Object.keys(odd).sort()).toEqual(['constructor', 'toString']);
-      expect(odd.toString).toBe(5);
-      expect(Object.getPrototypeOf(odd)).toBe(Object.prototype);
+      // Miniflare's test proxy cannot carry such names to the Durable Object (its store shares the
+      // JSON record code with memory and KV, which check it).
+      if (store.name !== 'durable-object') {
+        const odd = await store.incrementFields(key('odd'), JSON.parse('{"__proto__": 5, "constructor": 1}'));
+        expect(Object.keys(odd).sort()).toEqual(['__proto__', 'constructor']);
+        expect(Object.getPrototypeOf(odd)).toBe(Object.prototype);
+      }
       expect(await store.getFields(key('c'))).toEqual({ requests: 3, tokens: 10, __proto__x: 1 });
     });
 
