@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from './clock.ts';
 import { loadConfig, type Config, type Env } from './config.ts';
 import type { Deps } from './deps.ts';
+import { InFlightRequests } from './http/in-flight-requests.ts';
 import { createConsoleLogger, type Logger } from './logger.ts';
 import type { Store } from './store/store.ts';
 import { AccountPool } from './accounts/account-pool.ts';
@@ -31,16 +32,25 @@ export function createDeps(options: CreateDepsOptions): Omit<Deps, 'waitUntil'> 
   const logger = options.logger ?? createConsoleLogger(config.logLevel);
   // Bound to globalThis: calling an unbound `fetch` throws "Illegal invocation" in workerd.
   const fetchFn = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  const inFlight = new InFlightRequests();
   const authority =
     options.authority ??
-    new StoreCredentialAuthority({ store: options.store, fetch: fetchFn, clock, logger, oauthBaseUrl: config.oauthBaseUrl });
+    new StoreCredentialAuthority({
+      store: options.store,
+      fetch: fetchFn,
+      clock,
+      logger,
+      oauthBaseUrl: config.oauthBaseUrl,
+      keepAlive: (work) => inFlight.keep(work),
+    });
   return {
     config,
     store: options.store,
     clock,
     fetch: fetchFn,
     logger,
-    accounts: new AccountPool(config, authority, options.ledger ?? new StoreAccountLedger(options.store), clock, logger),
+    accounts: new AccountPool(config, authority, options.ledger ?? new StoreAccountLedger(options.store, clock), clock, logger),
     startedAt: clock.now(),
+    inFlight,
   };
 }

@@ -12,6 +12,7 @@ import { routes, type Route } from './routes.ts';
 export async function handle(request: Request, deps: Deps): Promise<Response> {
   const ctx: RequestContext = { id: `req_${crypto.randomUUID().replaceAll('-', '')}`, startedAt: deps.clock.now(), fields: {}, timings: {} };
   const path = pathOf(request.url).replace(/^\/api(?=\/)/, '');
+  const leave = deps.inFlight?.enter(deps.waitUntil);
   let response: Response;
   try {
     response = await dispatch(request, path, deps, ctx);
@@ -44,8 +45,11 @@ export async function handle(request: Request, deps: Deps): Promise<Response> {
       // A stream that failed after its 200 went out logs the status of the error it ended with.
       status: ctx.fields.status ?? response.status,
     });
-  if (ctx.completion) deps.waitUntil(ctx.completion.then(log));
-  else log();
+  if (ctx.completion) deps.waitUntil(ctx.completion.then(log).finally(leave));
+  else {
+    log();
+    leave?.();
+  }
   return response;
 }
 

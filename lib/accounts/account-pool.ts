@@ -83,14 +83,30 @@ export class AccountPool {
   async coolDown(id: string, until: number, reason: string): Promise<void> {
     this.#view[id] = { ...this.#view[id], state: 'cooling_down', cooldownUntil: until, reason };
     this.logger.warn('account cooling down', { account: id, until: new Date(until).toISOString(), reason });
-    await this.ledger.setState(id, { state: 'cooling_down', cooldownUntil: until, reason });
+    await this.#share(id, { state: 'cooling_down', cooldownUntil: until, reason });
   }
 
   /** The refresh token is dead: only a new login (a new lineage) brings the account back. */
   async needsRelogin(source: TokenSource, reason: string): Promise<void> {
     const lineage = source instanceof OAuthTokenSource ? source.seed.lineage : undefined;
     this.#view[source.id] = { ...this.#view[source.id], state: 'needs_relogin', reason, ...(lineage ? { lineage } : {}) };
-    await this.ledger.setState(source.id, { state: 'needs_relogin', reason, ...(lineage ? { lineage } : {}) });
+    await this.#share(source.id, { state: 'needs_relogin', reason, ...(lineage ? { lineage } : {}) });
+  }
+
+  /**
+   * This isolate acts on a state at once (its view); other instances learn it from the ledger. A
+   * ledger that cannot be written must not turn the request that found the state into a 500.
+   */
+  async #share(id: string, update: Parameters<AccountLedger['setState']>[1]): Promise<void> {
+    try {
+      await this.ledger.setState(id, update);
+    } catch (error) {
+      this.logger.error('could not share an account state; other instances will find it themselves', {
+        account: id,
+        state: update.state,
+        error: String(error),
+      });
+    }
   }
 
   /**

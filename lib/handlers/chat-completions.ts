@@ -146,7 +146,7 @@ async function callSomeAccount(
         const seconds = Number(thrown.headers['retry-after']);
         const wait = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_THROTTLE_MS;
         await deps.accounts.coolDown(source.id, now + wait, `throttled: ${thrown.message}`);
-      } else if (thrown.code === 'qwen_refresh_failed' || thrown.code === 'qwen_oauth_unreachable') {
+      } else if (['qwen_refresh_failed', 'qwen_oauth_unreachable', 'qwen_refresh_busy', 'store_unavailable'].includes(thrown.code ?? '')) {
         deps.logger.warn('account skipped: refresh failed', { requestId: ctx.id, account: source.id, error: thrown.message });
         const sources = await deps.accounts.sources();
         if (!Array.isArray(sources) || tried.size >= sources.length) throw thrown;

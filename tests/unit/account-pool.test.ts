@@ -16,7 +16,7 @@ function setup(ids = ['a', 'b']) {
   let now = Date.UTC(2026, 10, 24, 12, 0, 0);
   const clock = { now: () => now };
   const store = new MemoryStore(clock);
-  const ledger = new StoreAccountLedger(store);
+  const ledger = new StoreAccountLedger(store, clock);
   const pool = (qwenCliAuth = JSON.stringify(ids.map(creds))) =>
     new AccountPool(loadConfig({ QWEN_CLI_AUTH: qwenCliAuth }), authority, ledger, clock, silentLogger);
   return { pool, ledger, advance: (ms: number) => (now += ms), clock };
