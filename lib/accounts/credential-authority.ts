@@ -62,6 +62,8 @@ export interface StoreCredentialAuthorityDeps extends Omit<RefreshOptions, 'sign
   keepAlive?: (work: Promise<unknown>) => void;
   /** Told after rotated credentials were stored (the Durable Object updates the isolates' KV cache). */
   onStored?: (accountId: string, record: StoredCredentials) => Promise<void>;
+  /** Overrides LOCK_TTL_MS (tests). */
+  lockTtlMs?: number;
   /** Overrides REFRESH_WAIT_MS (tests). */
   refreshWaitMs?: number;
   /** Overrides the first retry pause of a failed credentials write (tests). */
@@ -86,6 +88,10 @@ export class StoreCredentialAuthority implements CredentialAuthority {
 
   constructor(deps: StoreCredentialAuthorityDeps) {
     this.#deps = deps;
+  }
+
+  get #lockTtlMs(): number {
+    return this.#deps.lockTtlMs ?? LOCK_TTL_MS;
   }
 
   async obtain(seed: AccountSeed, rejected?: string): Promise<QwenCredentials> {
@@ -194,7 +200,7 @@ export class StoreCredentialAuthority implements CredentialAuthority {
     let delay = 50;
     for (;;) {
       const key = refreshLockKey(seed.id);
-      if (await this.#stored(seed.id, () => store.setIfAbsent(key, owner, { ttlMs: LOCK_TTL_MS }))) return { owner };
+      if (await this.#stored(seed.id, () => store.setIfAbsent(key, owner, { ttlMs: this.#lockTtlMs }))) return { owner };
       await pause(delay);
       delay = Math.min(delay * 1.5, 1_000);
       const now = await this.load(seed);
@@ -209,12 +215,13 @@ export class StoreCredentialAuthority implements CredentialAuthority {
   #holdLease(accountId: string, owner: string): { release(): Promise<void> } {
     const { store, logger } = this.#deps;
     const key = refreshLockKey(accountId);
+    const ttlMs = this.#lockTtlMs;
     const renew = setInterval(() => {
-      store.extendIfValue(key, owner, LOCK_TTL_MS).then(
+      store.extendIfValue(key, owner, ttlMs).then(
         (held) => held || logger.error('the refresh lock was lost while refreshing', { account: accountId }),
         (error: unknown) => logger.warn('could not renew the refresh lock', { account: accountId, error: describe(error) }),
       );
-    }, LOCK_TTL_MS / 3);
+    }, ttlMs / 3);
     return {
       async release() {
         clearInterval(renew);
