@@ -2,6 +2,7 @@ import type { Deps } from './deps.ts';
 import { GatewayError, asGatewayError, toErrorResponse } from './errors.ts';
 import { authenticateClient } from './http/client-auth.ts';
 import { corsHeaders } from './http/cors.ts';
+import { guardRequest } from './http/request-guard.ts';
 import { serverTiming, timed, type RequestContext } from './http/request-context.ts';
 import { routes, type Route } from './routes.ts';
 
@@ -29,7 +30,7 @@ export async function handle(request: Request, deps: Deps): Promise<Response> {
   }
   // Every response here was made by the gateway itself, so its headers can be set in place.
   const { headers } = response;
-  for (const [name, value] of Object.entries(corsHeaders(request))) headers.set(name, value);
+  for (const [name, value] of Object.entries(corsHeaders(request, deps.config.apiKeys.length > 0))) headers.set(name, value);
   headers.set('x-request-id', ctx.id);
   headers.set('server-timing', serverTiming(ctx, deps.clock.now()));
 
@@ -91,6 +92,7 @@ async function dispatch(request: Request, path: string, deps: Deps, ctx: Request
     const keys = route.auth === 'admin' && deps.config.adminApiKeys.length > 0 ? deps.config.adminApiKeys : deps.config.apiKeys;
     await timed(ctx, 'auth', () => deps.clock.now(), () => authenticateClient(request, keys));
   }
+  guardRequest(request, route.auth, deps.config, deps.logger);
   return handler(request, deps, ctx);
 }
 

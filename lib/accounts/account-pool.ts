@@ -9,7 +9,7 @@ import { ApiKeyTokenSource } from './api-key-token-source.ts';
 import { presetFor } from '../qwen/providers.ts';
 import { fingerprint } from '../util/fingerprint.ts';
 import type { TokenSource } from './token-source.ts';
-import { quotaDay, type AccountLedger, type AccountRecord, type UsageDelta } from './account-ledger.ts';
+import { nextQuotaReset, quotaDay, type AccountLedger, type AccountRecord, type UsageDelta } from './account-ledger.ts';
 
 /** How stale this isolate's view of the shared account states may get before it re-reads them. */
 const VIEW_TTL_MS = 30_000;
@@ -189,10 +189,13 @@ export class AccountPool {
     if (cooling.length > 0) {
       const soonest = Math.min(...cooling.map(({ record }) => record!.cooldownUntil!));
       const seconds = Math.max(1, Math.ceil((soonest - now) / 1000));
+      // Resting for the quota (until the quota day ends) keeps Qwen's own code, the one the first
+      // request got: clients tell "out of quota" from "slow down" by it.
+      const quota = cooling.every(({ record }) => isQuotaRest(record!, now));
       return new GatewayError({
         status: 429,
-        type: 'rate_limit_error',
-        code: 'all_accounts_cooling_down',
+        type: quota ? 'insufficient_quota' : 'rate_limit_error',
+        code: quota ? 'insufficient_quota' : 'all_accounts_cooling_down',
         message:
           `Every Qwen account is resting: ${cooling.map(({ id, record }) => `${id} (${record!.reason ?? 'throttled'}) until ${new Date(record!.cooldownUntil!).toISOString()}`).join('; ')}. ` +
           `Retry after ${seconds} s.`,
@@ -231,4 +234,9 @@ export class AccountPool {
     this.logger.info('Qwen accounts configured', { accounts: sources.map((s) => `${s.id} (${s.kind})`) });
     return sources;
   }
+}
+
+/** A cooldown that lasts until Qwen's quota day ends is a quota rest, not a throttle. */
+function isQuotaRest(record: AccountRecord, now: number): boolean {
+  return (record.reason ?? '').startsWith('quota') || (record.cooldownUntil ?? 0) >= nextQuotaReset(now);
 }

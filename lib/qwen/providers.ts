@@ -49,7 +49,7 @@ export const PROVIDER_PRESETS: Record<string, ProviderPreset> = {
 /** The preset for a key: QWEN_PROVIDER when set, else Coding Plan for `sk-sp-` keys, else DashScope. */
 export function presetFor(key: string, configured: string | undefined): ProviderPreset {
   if (configured) {
-    const preset = PROVIDER_PRESETS[configured];
+    const preset = Object.hasOwn(PROVIDER_PRESETS, configured) ? PROVIDER_PRESETS[configured] : undefined;
     if (preset) return preset;
   }
   return key.startsWith('sk-sp-') ? PROVIDER_PRESETS['coding-plan']! : PROVIDER_PRESETS.dashscope!;

@@ -58,7 +58,8 @@ export function defineGatewayCases(start: StartTarget): void {
       expect(res.status).toBe(200);
       const body = await res.json();
       expect(body).toMatchObject({ status: 'ok', version: expect.any(String), uptime: expect.any(Number) });
-      expect(Object.keys(body).sort()).toEqual(['status', 'uptime', 'version']);
+      expect(Object.keys(body).sort()).toEqual(['auth', 'status', 'uptime', 'version']);
+      expect(body.auth).toBe('key');
       expect(res.headers.get('x-request-id')).toMatch(/^req_/);
     });
 

@@ -65,6 +65,24 @@ describe('AccountPool', () => {
     expect(error.headers['retry-after']).toBe('31');
   });
 
+  test('all resting for their quota: the 429 keeps the code the first request got, insufficient_quota', async () => {
+    const { pool, clock } = setup();
+    const p = pool();
+    await p.coolDown('a', nextQuotaReset(clock.now()), 'quota exhausted: Free allocated quota exceeded.');
+    await p.coolDown('b', nextQuotaReset(clock.now()), 'quota exhausted: Free allocated quota exceeded.');
+    const error = await p.pick().catch((e) => e);
+    expect(error).toMatchObject({ status: 429, code: 'insufficient_quota', type: 'insufficient_quota' });
+  });
+
+  test('a ledger that cannot be written does not fail the request that found the state', async () => {
+    const { pool, clock } = setup();
+    const failing = { snapshot: async () => ({}), setState: async () => Promise.reject(new Error('store down')), addUsage: async () => {} };
+    const p = new AccountPool(loadConfig({ QWEN_CLI_AUTH: JSON.stringify(['a', 'b'].map(creds)) }), authority, failing, clock, silentLogger);
+    await p.pick(); // the shared view is read once
+    await expect(p.coolDown('a', clock.now() + 60_000, 'throttled')).resolves.toBeUndefined();
+    expect(await picks(p, 3)).toEqual(['b', 'b', 'b']);
+  });
+
   test('needs-relogin holds for the failed login only; a newly deployed login serves again', async () => {
     const { pool } = setup(['a']);
     const p = pool();
