@@ -8,7 +8,9 @@ import type { Logger } from '../logger.ts';
  * `application/json` bodies force a CORS preflight, so:
  * - without client keys, a request from a foreign origin (anything but a loopback one) is refused
  *   before anything reaches Qwen, and its answer carries no CORS grant (see cors.ts);
- * - POST bodies must be declared as JSON (a `text/plain` or type-less body would need no preflight);
+ * - its POST bodies must be declared as JSON (a `text/plain` or type-less body needs no preflight,
+ *   so a page could send it from anywhere without the browser asking first). A keyed gateway
+ *   accepts any declared type: the key, not the preflight, protects it.
  * - the operator's status page is never public: without ADMIN_API_KEY and client keys it is closed.
  * Runs after the key check, so a keyed gateway still answers a missing key with its 401.
  */
@@ -36,7 +38,7 @@ export function guardRequest(request: Request, auth: 'none' | 'client' | 'admin'
       });
     }
   }
-  if (request.method === 'POST' && !isJsonContentType(request.headers.get('content-type'))) {
+  if (open && request.method === 'POST' && !isJsonContentType(request.headers.get('content-type'))) {
     throw new GatewayError({
       status: 415,
       type: 'invalid_request_error',

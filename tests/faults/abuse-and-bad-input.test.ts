@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startFakeQwen, type FakeQwen } from '../fake-qwen/index.ts';
 import { startCloudflare, type GatewayTarget, type StartTarget } from '../e2e/targets.ts';
@@ -135,19 +136,43 @@ describe.each(hosts)('$name', ({ name, start }) => {
     });
 
     test('a chunked body over MAX_BODY_BYTES is a 413 at once, not a hang', async () => {
-      let sent = 0;
-      const upload = new ReadableStream<Uint8Array>({
-        pull(controller) {
-          if (sent >= 2_000_000) return controller.close();
-          sent += 16_384;
-          controller.enqueue(new Uint8Array(16_384).fill(0x20));
-        },
-      });
+      // node:http rather than fetch: the server may answer (and close) while the upload still runs,
+      // and fetch would then report the broken upload instead of the answer that came first.
       const started = Date.now();
-      const res = await post(keyed, upload);
-      expect(res.status).toBe(413);
-      expect((await res.json()).error.code).toBe('request_too_large');
-      expect(Date.now() - started).toBeLessThan(5_000);
+      const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = http.request(`${keyed.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}`, 'transfer-encoding': 'chunked' },
+        });
+        req.on('response', (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          res.on('error', reject);
+        });
+        // The upload being cut off is the point; the answer is what counts. A reset that came before
+        // any answer could be read is reported as status 0.
+        req.on('error', (error) => setTimeout(() => resolve({ status: 0, text: String(error) }), 2_000));
+        let sent = 0;
+        const pump = () => {
+          while (sent < 2_000_000 && !req.destroyed) {
+            sent += 16_384;
+            if (!req.write(Buffer.alloc(16_384, 0x20))) return void req.once('drain', pump);
+          }
+          if (!req.destroyed) req.end();
+        };
+        pump();
+      });
+      if (status >= 500) serverErrors.push(`${status} chunked upload`);
+      // workerd (Miniflare) closes the connection right after its early 413, and the still-uploading
+      // client may see that reset before the answer; what matters there is that it comes at once.
+      // edge-runtime is where the gateway used to hang (issue 11): there the 413 itself must arrive.
+      if (name === 'cloudflare' && status === 0) expect(text).toMatch(/ECONNRESET|EPIPE/);
+      else {
+        expect(`${name} ${status} ${status === 413 ? '' : text}`).toBe(`${name} 413 `);
+        expect(JSON.parse(text).error.code).toBe('request_too_large');
+      }
+      expect(Date.now() - started).toBeLessThan(8_000);
     });
 
     test('quota answers keep one code: insufficient_quota on the first request and the ones after', async () => {

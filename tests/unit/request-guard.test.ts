@@ -50,3 +50,14 @@ describe('guardRequest', () => {
     expect(isLoopbackOrigin('chrome-extension://abc')).toBe(false);
   });
 });
+
+describe('content type', () => {
+  test('an open gateway refuses bodies not declared JSON; a keyed one leaves that to its key', () => {
+    const { logger } = recording();
+    expect(() => guardRequest(post({ 'content-type': 'text/plain' }), 'client', loadConfig({}), logger)).toThrow(
+      expect.objectContaining({ status: 415, code: 'unsupported_media_type' }),
+    );
+    expect(() => guardRequest(post({}), 'client', loadConfig({}), logger)).toThrow(expect.objectContaining({ status: 415 }));
+    expect(() => guardRequest(post({ 'content-type': 'text/plain' }), 'client', loadConfig({ OPENAI_API_KEY: 'k' }), logger)).not.toThrow();
+  });
+});
