@@ -376,7 +376,7 @@ export function defineGatewayCases(start: StartTarget): void {
       const gw = await start({ QWEN_OAUTH_BASE_URL: fake.oauthUrl, LOG_LEVEL: 'error' });
       targets.push(gw);
       expect((await fetch(`${gw.url}/health`)).status).toBe(200);
-      const res = await postChat(gw, { messages: [{ role: 'user', content: 'x' }] }, { headers: {} });
+      const res = await postChat(gw, { messages: [{ role: 'user', content: 'x' }] }, { headers: { 'content-type': 'application/json' } });
       expect(res.status).toBe(503);
       const body = await res.json();
       expect(body.error).toMatchObject({ type: 'server_error', code: 'qwen_credentials_missing' });
@@ -386,7 +386,7 @@ export function defineGatewayCases(start: StartTarget): void {
     test('malformed credentials: 503 qwen_credentials_malformed, never a stack trace', async () => {
       const gw = await start({ QWEN_CLI_AUTH: '{"access_token": "x"', LOG_LEVEL: 'error' });
       targets.push(gw);
-      const res = await postChat(gw, { messages: [{ role: 'user', content: 'x' }] }, { headers: {} });
+      const res = await postChat(gw, { messages: [{ role: 'user', content: 'x' }] }, { headers: { 'content-type': 'application/json' } });
       expect(res.status).toBe(503);
       const body = await res.json();
       expect(body.error.code).toBe('qwen_credentials_malformed');
