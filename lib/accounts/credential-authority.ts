@@ -48,8 +48,12 @@ export const refreshLockKey = (accountId: string) => `qwen:lock:refresh:${accoun
  * every third of that for as long as its refresh (and the write after it) runs.
  */
 const LOCK_TTL_MS = 30_000;
-/** How long a caller waits for a refresh before it is told to retry (the refresh itself goes on). */
-export const REFRESH_WAIT_MS = 20_000;
+/**
+ * How long a caller waits for a refresh before it is told to retry (the refresh itself goes on).
+ * Short enough that the request can still move on to another account and start its answer within
+ * Vercel's 25 s.
+ */
+export const REFRESH_WAIT_MS = 15_000;
 /** First pause before a failed credentials write is tried again; it doubles up to the maximum. */
 const PERSIST_RETRY_MS = 500;
 const PERSIST_RETRY_MAX_MS = 10_000;
@@ -150,7 +154,7 @@ export class StoreCredentialAuthority implements CredentialAuthority {
         (error: unknown) => this.#deps.logger.warn('a slow refresh failed after its callers were answered', { account: seed.id, error: describe(error) }),
       );
     }
-    throw refreshBusy(seed.id, `Qwen's token endpoint has not answered a refresh of account ${seed.id} within ${Math.round(waitMs / 1000)} s; the refresh goes on and will be kept. Retry shortly.`);
+    throw refreshBusy(`Qwen's token endpoint has not answered a refresh of account ${seed.id} within ${Math.round(waitMs / 1000)} s; the refresh goes on and will be kept. Retry shortly.`);
   }
 
   async #run(seed: AccountSeed, rejected: string | undefined): Promise<QwenCredentials> {
@@ -206,7 +210,7 @@ export class StoreCredentialAuthority implements CredentialAuthority {
       const now = await this.load(seed);
       if (now.refresh_token !== before.refresh_token && usable(now, rejected, clock.now())) return { result: now };
       if (clock.now() > deadline) {
-        throw refreshBusy(seed.id, `Another instance has been refreshing the credentials of account ${seed.id} for too long. Retry shortly.`);
+        throw refreshBusy(`Another instance has been refreshing the credentials of account ${seed.id} for too long. Retry shortly.`);
       }
     }
   }
@@ -319,7 +323,7 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function refreshBusy(accountId: string, message: string): GatewayError {
+function refreshBusy(message: string): GatewayError {
   return new GatewayError({ status: 503, code: 'qwen_refresh_busy', message, headers: { 'retry-after': '5' } });
 }
 
