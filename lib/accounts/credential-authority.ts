@@ -159,7 +159,14 @@ export class StoreCredentialAuthority implements CredentialAuthority {
 
   async #run(seed: AccountSeed, rejected: string | undefined): Promise<QwenCredentials> {
     const { store, clock } = this.#deps;
-    let current = await this.load(seed);
+    let current: QwenCredentials;
+    try {
+      current = await this.load(seed);
+    } catch (error) {
+      // Serving with a deployed access token that is still good needs no store; only a refresh does.
+      if (usable(seed.credentials, rejected, clock.now())) return seed.credentials;
+      throw error;
+    }
     if (usable(current, rejected, clock.now())) return current;
 
     const lock = store.atomicSetIfAbsent ? await this.#acquire(seed, current, rejected) : undefined;
