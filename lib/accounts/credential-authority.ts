@@ -154,7 +154,10 @@ export class StoreCredentialAuthority implements CredentialAuthority {
         (error: unknown) => this.#deps.logger.warn('a slow refresh failed after its callers were answered', { account: seed.id, error: describe(error) }),
       );
     }
-    throw refreshBusy(`Qwen's token endpoint has not answered a refresh of account ${seed.id} within ${Math.round(waitMs / 1000)} s; the refresh goes on and will be kept. Retry shortly.`);
+    throw refreshBusy(
+      `The refresh of account ${seed.id} has not finished within ${Math.round(waitMs / 1000)} s (Qwen's token endpoint is slow); ` +
+        'it goes on, and its answer will be kept. Retry shortly.',
+    );
   }
 
   async #run(seed: AccountSeed, rejected: string | undefined): Promise<QwenCredentials> {
