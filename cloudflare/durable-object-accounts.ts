@@ -1,8 +1,9 @@
 import { GatewayError } from '../lib/errors.ts';
-import type { CredentialAuthority, StoredCredentials } from '../lib/accounts/credential-authority.ts';
-import { credentialsKey, isFresh } from '../lib/accounts/credential-authority.ts';
+import type { AccessCredentials, CredentialAuthority } from '../lib/accounts/credential-authority.ts';
+import { isFresh } from '../lib/accounts/credential-authority.ts';
+import { accessCacheKey, type CachedAccess } from './access-cache.ts';
 import type { AccountLedger, AccountRecord, UsageDelta } from '../lib/accounts/account-ledger.ts';
-import type { AccountSeed, QwenCredentials } from '../lib/credentials/qwen-credentials.ts';
+import type { AccountSeed } from '../lib/credentials/qwen-credentials.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { QuotaCounter, QuotaWindowName, WindowUsage } from '../lib/accounts/quota-windows.ts';
 import type { Store } from '../lib/store/store.ts';
@@ -15,8 +16,8 @@ export type AccountsNamespace = { idFromName(name: string): DurableObjectId; get
 
 /**
  * The isolate's side of the QwenAccounts Durable Object: credentials and account state come from
- * the object, the one place that may refresh. KV is consulted first for credentials, as a read
- * cache the object keeps warm, so that a cold isolate usually needs no call to the object at all.
+ * the object, the one place that may refresh and the only one that holds refresh tokens. KV is
+ * consulted first for the access token, as a read cache the object keeps warm, so that a cold isolate usually needs no call to the object at all.
  * KV can be up to a minute stale, which is harmless here: an access token stays valid until it
  * expires, and a token Qwen rejects goes to the object, which knows the current one.
  */
@@ -36,7 +37,7 @@ export class DurableObjectAccounts implements CredentialAuthority, AccountLedger
     return this.namespace.get(this.namespace.idFromName('accounts'));
   }
 
-  async obtain(seed: AccountSeed, rejected?: string): Promise<QwenCredentials> {
+  async obtain(seed: AccountSeed, rejected?: string): Promise<AccessCredentials> {
     if (rejected === undefined) {
       const cached = await this.#cached(seed);
       if (cached && isFresh(cached, this.clock.now())) return cached;
@@ -44,7 +45,7 @@ export class DurableObjectAccounts implements CredentialAuthority, AccountLedger
     return unwrap(await this.#stub.obtain(seed, rejected));
   }
 
-  async current(seed: AccountSeed): Promise<QwenCredentials> {
+  async current(seed: AccountSeed): Promise<AccessCredentials> {
     return unwrap(await this.#stub.current(seed));
   }
 
@@ -68,12 +69,13 @@ export class DurableObjectAccounts implements CredentialAuthority, AccountLedger
     return this.#stub.windowUsage(id, now, allowances);
   }
 
-  async #cached(seed: AccountSeed): Promise<QwenCredentials | undefined> {
-    const raw = await this.cache.get(credentialsKey(seed.id)).catch(() => null);
+  async #cached(seed: AccountSeed): Promise<AccessCredentials | undefined> {
+    // A cache miss only costs a call to the object, so a failing KV read is not worth failing for.
+    const raw = await this.cache.get(accessCacheKey(seed.id)).catch(() => null);
     if (!raw) return undefined;
     try {
-      const stored = JSON.parse(raw) as StoredCredentials;
-      return stored.lineage === seed.lineage ? stored.credentials : undefined;
+      const cached = JSON.parse(raw) as CachedAccess;
+      return cached.lineage === seed.lineage ? cached.credentials : undefined;
     } catch {
       return undefined;
     }

@@ -3,13 +3,13 @@ import { systemClock } from '../lib/clock.ts';
 import { loadConfig } from '../lib/config.ts';
 import { createConsoleLogger } from '../lib/logger.ts';
 import { asGatewayError, GatewayError } from '../lib/errors.ts';
-import { StoreCredentialAuthority } from '../lib/accounts/credential-authority.ts';
+import { StoreCredentialAuthority, accessOnly, type AccessCredentials } from '../lib/accounts/credential-authority.ts';
+import { cacheAccess } from './access-cache.ts';
 import { StoreAccountLedger, type AccountRecord, type UsageDelta } from '../lib/accounts/account-ledger.ts';
 import { QuotaWindows, type QuotaWindowName, type WindowUsage } from '../lib/accounts/quota-windows.ts';
 import { DurableObjectStore } from '../lib/store/durable-object-store.ts';
 import { KvStore } from '../lib/store/kv-store.ts';
-import type { Store } from '../lib/store/store.ts';
-import type { AccountSeed, QwenCredentials } from '../lib/credentials/qwen-credentials.ts';
+import type { AccountSeed } from '../lib/credentials/qwen-credentials.ts';
 import type { Env } from './env.ts';
 
 /** An error crossing the RPC boundary: Workers RPC keeps only an Error's message, so send the fields. */
@@ -20,9 +20,9 @@ export type RpcResult<T> = { ok: true; value: T } | { ok: false; error: ReturnTy
  * eventually consistent (about 60 s between locations) and has no compare-and-set, so two isolates
  * could both spend the same single-use refresh token. This object runs one event at a time; its
  * StoreCredentialAuthority refreshes each account at most once at a time and re-reads its state
- * inside that critical section. Isolates keep the tokens it hands out in memory and call it only
- * when a token expires or is rejected. Refreshed credentials are also written to KV, as a read cache
- * that lets a cold isolate start without calling this object.
+ * inside that critical section. Isolates keep the access tokens it hands out in memory and call it
+ * only when a token expires or is rejected. Refreshed access tokens (never refresh tokens) are also
+ * written to KV, as a read cache that lets a cold isolate start without calling this object.
  */
 export class QwenAccounts extends DurableObject<Env> {
   readonly #authority: StoreCredentialAuthority;
@@ -34,25 +34,29 @@ export class QwenAccounts extends DurableObject<Env> {
     const config = loadConfig(env);
     const logger = createConsoleLogger(config.logLevel);
     const store = new DurableObjectStore(this.ctx.storage, systemClock);
-    const credentials = env.QWEN_KV ? mirrorCredentialsTo(store, new KvStore(env.QWEN_KV)) : store;
+    const kv = env.QWEN_KV ? new KvStore(env.QWEN_KV) : undefined;
     this.#authority = new StoreCredentialAuthority({
-      store: credentials,
+      store,
       fetch: (input, init) => fetch(input, init),
       clock: systemClock,
       logger,
       oauthBaseUrl: config.oauthBaseUrl,
+      // The object owns every refresh: one that outlives the RPC call that started it runs on here.
+      keepAlive: (work) => this.ctx.waitUntil(work),
+      onStored: kv ? (accountId, record) => cacheAccess(kv, accountId, record, logger) : undefined,
     });
-    this.#ledger = new StoreAccountLedger(store);
+    this.#ledger = new StoreAccountLedger(store, systemClock);
     // Counters belong here, not in KV (one write per second per key, and stale elsewhere).
     this.#windows = new QuotaWindows(store);
   }
 
-  obtain(seed: AccountSeed, rejected?: string): Promise<RpcResult<QwenCredentials>> {
-    return rpc(() => this.#authority.obtain(seed, rejected));
+  // Isolates get access tokens only; refresh tokens never leave this object.
+  obtain(seed: AccountSeed, rejected?: string): Promise<RpcResult<AccessCredentials>> {
+    return rpc(async () => accessOnly(await this.#authority.obtain(seed, rejected)));
   }
 
-  current(seed: AccountSeed): Promise<RpcResult<QwenCredentials>> {
-    return rpc(() => this.#authority.current(seed));
+  current(seed: AccountSeed): Promise<RpcResult<AccessCredentials>> {
+    return rpc(async () => accessOnly(await this.#authority.current(seed)));
   }
 
   snapshot(ids: string[]): Promise<Record<string, AccountRecord>> {
@@ -82,21 +86,4 @@ async function rpc<T>(run: () => Promise<T>): Promise<RpcResult<T>> {
   } catch (error) {
     return { ok: false, error: asGatewayError(error).toRpc() };
   }
-}
-
-/** Credentials written to the object's storage are copied to KV, the isolates' read cache. */
-function mirrorCredentialsTo(primary: Store, cache: Store): Store {
-  return {
-    name: primary.name,
-    atomicSetIfAbsent: primary.atomicSetIfAbsent,
-    get: (key) => primary.get(key),
-    async set(key, value, options) {
-      await primary.set(key, value, options);
-      // The object's own storage is the truth; a failed cache write only costs a cold isolate a call here.
-      if (key.startsWith('qwen:creds:')) await cache.set(key, value).catch(() => {});
-    },
-    delete: (key) => primary.delete(key),
-    setIfAbsent: (key, value, options) => primary.setIfAbsent(key, value, options),
-    deleteIfValue: (key, value) => primary.deleteIfValue(key, value),
-  };
 }

@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from './clock.ts';
 import { loadConfig, type Config, type Env } from './config.ts';
 import type { Deps } from './deps.ts';
+import { InFlightRequests } from './http/in-flight-requests.ts';
 import { createConsoleLogger, type Logger } from './logger.ts';
 import type { Store } from './store/store.ts';
 import { AccountPool } from './accounts/account-pool.ts';
@@ -39,9 +40,17 @@ export function createDeps(options: CreateDepsOptions): Omit<Deps, 'waitUntil'> 
   }
   // Bound to globalThis: calling an unbound `fetch` throws "Illegal invocation" in workerd.
   const fetchFn = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  const inFlight = new InFlightRequests();
   const authority =
     options.authority ??
-    new StoreCredentialAuthority({ store: options.store, fetch: fetchFn, clock, logger, oauthBaseUrl: config.oauthBaseUrl });
+    new StoreCredentialAuthority({
+      store: options.store,
+      fetch: fetchFn,
+      clock,
+      logger,
+      oauthBaseUrl: config.oauthBaseUrl,
+      keepAlive: (work) => inFlight.keep(work),
+    });
   return {
     config,
     store: options.store,
@@ -51,12 +60,13 @@ export function createDeps(options: CreateDepsOptions): Omit<Deps, 'waitUntil'> 
     accounts: new AccountPool(
       config,
       authority,
-      options.ledger ?? new StoreAccountLedger(options.store),
+      options.ledger ?? new StoreAccountLedger(options.store, clock),
       clock,
       logger,
       new ModelCatalog(fetchFn, options.store, clock, logger),
       options.quotaWindows ?? new QuotaWindows(options.store),
     ),
     startedAt: clock.now(),
+    inFlight,
   };
 }

@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import type { Store } from './store/store.ts';
 import type { AccountPool } from './accounts/account-pool.ts';
+import type { InFlightRequests } from './http/in-flight-requests.ts';
 
 /**
  * Everything a handler needs from the outside world. A runtime entry (cloudflare/, api/) builds it
@@ -19,4 +20,6 @@ export interface Deps {
   /** Keeps background work (log flushes, store writes) alive after the response on hosts that allow it. */
   waitUntil: (promise: Promise<unknown>) => void;
   startedAt: number;
+  /** This isolate's requests in flight: a refresh that outlives its request stays alive through them. */
+  inFlight?: InFlightRequests;
 }

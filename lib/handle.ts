@@ -4,6 +4,7 @@ import { GatewayError, asGatewayError, toErrorResponse } from './errors.ts';
 import { toAnthropicErrorResponse } from './anthropic/anthropic-error.ts';
 import { authenticateClient } from './http/client-auth.ts';
 import { corsHeaders } from './http/cors.ts';
+import { guardRequest } from './http/request-guard.ts';
 import { serverTiming, timed, type RequestContext } from './http/request-context.ts';
 import { routes, type Route } from './routes.ts';
 
@@ -15,6 +16,7 @@ export async function handle(request: Request, deps: Deps): Promise<Response> {
   const ctx: RequestContext = { id: `req_${crypto.randomUUID().replaceAll('-', '')}`, startedAt: deps.clock.now(), fields: {}, timings: {} };
   const path = pathOf(request.url);
   const route = routes.find((r) => r.pattern.test(path));
+  const leave = deps.inFlight?.enter(deps.waitUntil);
   let response: Response;
   try {
     response = await dispatch(request, path, route, deps, ctx);
@@ -36,7 +38,7 @@ export async function handle(request: Request, deps: Deps): Promise<Response> {
   }
   // Every response here was made by the gateway itself, so its headers can be set in place.
   const { headers } = response;
-  for (const [name, value] of Object.entries(corsHeaders(request))) headers.set(name, value);
+  for (const [name, value] of Object.entries(corsHeaders(request, deps.config.apiKeys.length > 0))) headers.set(name, value);
   headers.set('x-request-id', ctx.id);
   // Anthropic's name for it; Claude Code and the Anthropic SDK report it with every error.
   if (route?.dialect) headers.set('request-id', ctx.id);
@@ -54,8 +56,11 @@ export async function handle(request: Request, deps: Deps): Promise<Response> {
       // A stream that failed after its 200 went out logs the status of the error it ended with.
       status: ctx.fields.status ?? response.status,
     });
-  if (ctx.completion) deps.waitUntil(ctx.completion.then(log));
-  else log();
+  if (ctx.completion) deps.waitUntil(ctx.completion.then(log).finally(leave));
+  else {
+    log();
+    leave?.();
+  }
   return response;
 }
 
@@ -98,6 +103,7 @@ async function dispatch(request: Request, path: string, route: Route | undefined
     // After auth, so that only a client with a key learns what is misconfigured.
     if (deps.config.problems.length > 0) throw misconfigured(deps.config.problems);
   }
+  guardRequest(request, route.auth, deps.config, deps.logger);
   return handler(request, deps, ctx);
 }
 

@@ -1,4 +1,5 @@
 import type { Store } from '../store/store.ts';
+import { systemClock, type Clock } from '../clock.ts';
 
 /**
  * What every instance must agree on about each account: whether it can serve, until when it cools
@@ -49,33 +50,45 @@ export function quotaDay(now: number): string {
   return new Date(now + SHANGHAI_OFFSET_MS).toISOString().slice(0, 10);
 }
 
+/** Today's counters of an account: a counter record of its own, never part of the state record. */
+export const usageKey = (id: string, day: string) => `qwen:usage:${id}:${day}`;
+
 /**
- * The ledger over a Store. Its read-modify-write of the counters can lose an increment when two
- * instances write the same account at the same moment; the counts are for the status page, and
- * the states that matter (cooldowns, needs-relogin) are idempotent writes.
+ * The ledger over a Store. State and counts are separate records: the state record is written
+ * whole (cooldowns and needs-relogin are idempotent), and counts are atomic increments of a counter
+ * record (Store.incrementFields), so a usage flush can never write back a state it read earlier.
  */
 export class StoreAccountLedger implements AccountLedger {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   async snapshot(ids: string[]): Promise<Record<string, AccountRecord>> {
-    const entries = await Promise.all(ids.map(async (id) => [id, await this.#read(id)] as const));
+    const day = quotaDay(this.clock.now());
+    const entries = await Promise.all(
+      ids.map(async (id) => {
+        const [state, counts] = await Promise.all([this.#read(id), this.store.getFields(usageKey(id, day))]);
+        if (!state && Object.keys(counts).length === 0) return [id, undefined] as const;
+        const record: AccountRecord = {
+          ...stateOnly(state ?? { state: 'ok' }),
+          day,
+          requestsToday: counts.requests ?? 0,
+          tokensToday: counts.tokens ?? 0,
+        };
+        return [id, record] as const;
+      }),
+    );
     return Object.fromEntries(entries.filter(([, record]) => record !== undefined)) as Record<string, AccountRecord>;
   }
 
   async setState(id: string, update: Pick<AccountRecord, 'state' | 'cooldownUntil' | 'reason' | 'lineage'>): Promise<void> {
-    const { cooldownUntil: _c, reason: _r, lineage: _l, ...rest } = (await this.#read(id)) ?? { state: 'ok' };
-    await this.#write(id, { ...rest, ...update });
+    // Kept a little past the quota day so a stale state does not linger forever.
+    await this.store.set(accountKey(id), JSON.stringify(stateOnly(update)), { ttlMs: 3 * DAY_MS });
   }
 
   async addUsage(id: string, delta: UsageDelta, day: string): Promise<void> {
-    const record = (await this.#read(id)) ?? { state: 'ok' };
-    const sameDay = record.day === day;
-    await this.#write(id, {
-      ...record,
-      day,
-      requestsToday: (sameDay ? record.requestsToday ?? 0 : 0) + delta.requests,
-      tokensToday: (sameDay ? record.tokensToday ?? 0 : 0) + delta.tokens,
-    });
+    await this.store.incrementFields(usageKey(id, day), { requests: delta.requests, tokens: delta.tokens }, { ttlMs: 3 * DAY_MS });
   }
 
   async #read(id: string): Promise<AccountRecord | undefined> {
@@ -87,9 +100,15 @@ export class StoreAccountLedger implements AccountLedger {
       return undefined;
     }
   }
+}
 
-  async #write(id: string, record: AccountRecord): Promise<void> {
-    // Kept a little past the quota day so yesterday's counts do not linger forever.
-    await this.store.set(accountKey(id), JSON.stringify(record), { ttlMs: 3 * DAY_MS });
-  }
+/** A state record written before counts moved out may still carry counts; they are not today's truth. */
+function stateOnly(record: AccountRecord): AccountRecord {
+  const { state, cooldownUntil, reason, lineage } = record;
+  return {
+    state,
+    ...(cooldownUntil === undefined ? {} : { cooldownUntil }),
+    ...(reason === undefined ? {} : { reason }),
+    ...(lineage === undefined ? {} : { lineage }),
+  };
 }

@@ -8,7 +8,7 @@ import { OAuthTokenSource } from './oauth-token-source.ts';
 import { ApiKeyTokenSource } from './api-key-token-source.ts';
 import { fingerprint } from '../util/fingerprint.ts';
 import type { TokenSource } from './token-source.ts';
-import { quotaDay, type AccountLedger, type AccountRecord, type UsageDelta } from './account-ledger.ts';
+import { nextQuotaReset, quotaDay, type AccountLedger, type AccountRecord, type UsageDelta } from './account-ledger.ts';
 import type { ModelCatalog } from './model-catalog.ts';
 import { PLAN_ALLOWANCES, type QuotaCounter, type WindowUsage } from './quota-windows.ts';
 
@@ -106,7 +106,7 @@ export class AccountPool {
   async coolDown(id: string, until: number, reason: string): Promise<void> {
     this.#view[id] = { ...this.#view[id], state: 'cooling_down', cooldownUntil: until, reason };
     this.logger.warn('account cooling down', { account: id, until: new Date(until).toISOString(), reason });
-    await this.ledger.setState(id, { state: 'cooling_down', cooldownUntil: until, reason });
+    await this.#share(id, { state: 'cooling_down', cooldownUntil: until, reason });
   }
 
   /**
@@ -123,7 +123,23 @@ export class AccountPool {
   async needsRelogin(source: TokenSource, reason: string): Promise<void> {
     const lineage = source instanceof OAuthTokenSource ? source.seed.lineage : undefined;
     this.#view[source.id] = { ...this.#view[source.id], state: 'needs_relogin', reason, ...(lineage ? { lineage } : {}) };
-    await this.ledger.setState(source.id, { state: 'needs_relogin', reason, ...(lineage ? { lineage } : {}) });
+    await this.#share(source.id, { state: 'needs_relogin', reason, ...(lineage ? { lineage } : {}) });
+  }
+
+  /**
+   * This isolate acts on a state at once (its view); other instances learn it from the ledger. A
+   * ledger that cannot be written must not turn the request that found the state into a 500.
+   */
+  async #share(id: string, update: Parameters<AccountLedger['setState']>[1]): Promise<void> {
+    try {
+      await this.ledger.setState(id, update);
+    } catch (error) {
+      this.logger.error('could not share an account state; other instances will find it themselves', {
+        account: id,
+        state: update.state,
+        error: String(error),
+      });
+    }
   }
 
   /**
@@ -228,10 +244,13 @@ export class AccountPool {
     if (cooling.length > 0) {
       const soonest = Math.min(...cooling.map(({ record }) => record!.cooldownUntil!));
       const seconds = Math.max(1, Math.ceil((soonest - now) / 1000));
+      // Resting for the quota (until the quota day ends) keeps Qwen's own code, the one the first
+      // request got: clients tell "out of quota" from "slow down" by it.
+      const quota = cooling.every(({ record }) => isQuotaRest(record!, now));
       return new GatewayError({
         status: 429,
-        type: 'rate_limit_error',
-        code: 'all_accounts_cooling_down',
+        type: quota ? 'insufficient_quota' : 'rate_limit_error',
+        code: quota ? 'insufficient_quota' : 'all_accounts_cooling_down',
         message:
           `Every Qwen account is resting: ${cooling.map(({ id, record }) => `${id} (${record!.reason ?? 'throttled'}) until ${new Date(record!.cooldownUntil!).toISOString()}`).join('; ')}. ` +
           `Retry after ${seconds} s.`,
@@ -285,4 +304,9 @@ export class AccountPool {
     this.logger.info('Qwen accounts configured', { accounts: sources.map((s) => `${s.id} (${s.kind})`) });
     return sources;
   }
+}
+
+/** A cooldown that lasts until Qwen's quota day ends is a quota rest, not a throttle. */
+function isQuotaRest(record: AccountRecord, now: number): boolean {
+  return (record.reason ?? '').startsWith('quota') || (record.cooldownUntil ?? 0) >= nextQuotaReset(now);
 }

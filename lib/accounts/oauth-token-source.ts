@@ -1,8 +1,8 @@
 import type { Clock } from '../clock.ts';
 import { OAUTH_MODELS } from '../config.ts';
-import type { AccountSeed, QwenCredentials } from '../credentials/qwen-credentials.ts';
+import type { AccountSeed } from '../credentials/qwen-credentials.ts';
 import { baseUrlFromResource } from '../qwen/base-url.ts';
-import { isFresh, type CredentialAuthority } from './credential-authority.ts';
+import { isFresh, type AccessCredentials, type CredentialAuthority } from './credential-authority.ts';
 import type { TokenSource, UpstreamAccess } from './token-source.ts';
 
 /**
@@ -14,7 +14,7 @@ export class OAuthTokenSource implements TokenSource {
   readonly kind = 'qwen-oauth' as const;
   readonly models = OAUTH_MODELS;
   readonly id: string;
-  #cached: QwenCredentials | undefined;
+  #cached: AccessCredentials | undefined;
 
   constructor(
     readonly seed: AccountSeed,

@@ -1,8 +1,9 @@
 import type { Deps } from '../deps.ts';
 
 /**
- * GET /health: liveness only. No auth, and nothing about accounts; of configuration, only the names
- * of the settings that are unusable (the other routes answer 503 until they are fixed).
+ * GET /health: liveness only. No auth, and nothing about accounts. Of configuration, only the names
+ * of the settings that are unusable (the other routes answer 503 until they are fixed), and whether
+ * client keys guard the gateway ("auth": "key") or it is open to local clients ("open").
  */
 export async function health(_request: Request, deps: Deps): Promise<Response> {
   const { problems } = deps.config;
@@ -11,5 +12,6 @@ export async function health(_request: Request, deps: Deps): Promise<Response> {
     ...(problems.length > 0 ? { misconfigured: problems.map((p) => p.variable) } : {}),
     uptime: Math.max(0, Math.round((deps.clock.now() - deps.startedAt) / 1000)),
     version: deps.config.version,
+    auth: deps.config.apiKeys.length > 0 ? 'key' : 'open',
   });
 }

@@ -12,8 +12,9 @@ import { GatewayError } from '../errors.ts';
 export function resolveModel(requested: string | undefined, config: Pick<Config, 'models' | 'defaultModel' | 'modelAliases'>): string {
   const model = requested ?? config.defaultModel;
   if (config.models.includes(model)) return model;
-  const alias = config.modelAliases[model];
-  if (alias) return alias;
+  // Own keys only: a client's model name ('constructor', '__proto__') must not find Object.prototype.
+  const alias = Object.hasOwn(config.modelAliases, model) ? config.modelAliases[model] : undefined;
+  if (typeof alias === 'string' && alias) return alias;
   if (/^(gpt-|chatgpt-|o\d|claude-)/i.test(model)) {
     const fast = config.models.find((m) => /flash/.test(m));
     return /mini|nano|haiku|flash/i.test(model) && fast ? fast : config.defaultModel;

@@ -68,13 +68,18 @@ function clean(node: unknown, usesRef: boolean): unknown {
     }
     if (NAME_MAPS.has(key) && isObject(value)) {
       const map: Record<string, unknown> = {};
-      for (const [name, sub] of Object.entries(value)) map[name] = clean(sub, usesRef);
-      out[key] = map;
+      for (const [name, sub] of Object.entries(value)) setOwn(map, name, clean(sub, usesRef));
+      setOwn(out, key, map);
       continue;
     }
-    out[key] = DATA_VALUED.has(key) ? value : clean(value, usesRef);
+    setOwn(out, key, DATA_VALUED.has(key) ? value : clean(value, usesRef));
   }
   return out;
+}
+
+/** Assignment would treat a property named `__proto__` (a client's schema may have one) as the prototype. */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** An object level some of whose declared properties are not listed in `required`. */

@@ -64,7 +64,8 @@ export const DEFAULT_VISION_MODEL = 'vision-model';
 /** The table entry for `model`: exact id first, else the longest key that is a `<key>-…` prefix. */
 export function lookupModel(limits: ModelLimits, model: string): ModelInfo | undefined {
   const id = model.trim().toLowerCase();
-  const exact = limits[id];
+  // Own keys only: the id comes from the client ('constructor' must not find Object.prototype's).
+  const exact = Object.hasOwn(limits, id) ? limits[id] : undefined;
   if (exact) return exact;
   let best: string | undefined;
   for (const key of Object.keys(limits)) {

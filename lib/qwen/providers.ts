@@ -181,10 +181,15 @@ const TIERS = new Set(['lite', 'pro']);
  * Pure, so config loading stays synchronous; a non-empty `problems` list means the gateway must not
  * serve (each problem names the variable and what would fix it, never the key itself).
  */
+/** A client- or operator-given name looked up among an object's own keys only (never `__proto__` and kin). */
+function own<T>(table: Record<string, T>, name: string): T | undefined {
+  return Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
 export function parseQwenKeys(input: QwenKeysInput): { keys: QwenKeySpec[]; problems: string[] } {
   const problems: string[] = [];
   const keys: QwenKeySpec[] = [];
-  const configured = input.provider ? PROVIDER_PRESETS[input.provider] : undefined;
+  const configured = input.provider ? own(PROVIDER_PRESETS, input.provider) : undefined;
   if (input.provider && !configured) {
     problems.push(`QWEN_PROVIDER=${JSON.stringify(input.provider)} is not a known provider; accepted values: ${ACCEPTED()}.`);
   }
@@ -224,10 +229,10 @@ function parseKeysJson(raw: string, keys: QwenKeySpec[], problems: string[]): vo
     if (id !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(id)) problems.push(`${where}: id must be 1-64 letters, digits, '.', '_' or '-'.`);
     const provider = text('provider')?.toLowerCase() ?? (key.startsWith('sk-sp-') ? 'coding-plan' : 'dashscope');
     const region = text('region')?.toLowerCase();
-    const name = region ? REGIONS[provider]?.[region] ?? (PROVIDER_PRESETS[provider] ? undefined : provider) : provider;
-    const preset = name ? PROVIDER_PRESETS[name] : undefined;
+    const regions = own(REGIONS, provider);
+    const name = region ? (regions ? own(regions, region) : undefined) ?? (own(PROVIDER_PRESETS, provider) ? undefined : provider) : provider;
+    const preset = name ? own(PROVIDER_PRESETS, name) : undefined;
     if (!preset) {
-      const regions = REGIONS[provider];
       problems.push(
         region && regions
           ? `${where}: region '${region}' is not one of ${provider}'s: ${Object.keys(regions).join(', ')}.`

@@ -17,10 +17,13 @@ export class RefreshRefusedError extends Error {
 /** When the token endpoint omits expires_in. A 401 from the API forces a refresh anyway. */
 const DEFAULT_EXPIRES_IN_S = 3600;
 /**
- * A refresh that hangs must not hold every request of the account (they wait on it) nor outlive
- * the 30 s refresh lock, after which another instance would refresh the same token.
+ * The one bound on a refresh: Qwen Code's own client gives up on a request after 120 s, so an answer
+ * later than that is not one Qwen means to give. Nothing shorter may apply: Qwen rotates the refresh
+ * token whether or not we read its answer, so abandoning a slow refresh spends the account's token.
+ * Callers do not wait this long (the credential authority answers them sooner and lets the refresh
+ * run on), and the refresh lock is renewed while it runs.
  */
-const REFRESH_TIMEOUT_MS = 20_000;
+export const REFRESH_TIMEOUT_MS = 120_000;
 
 export interface RefreshOptions {
   oauthBaseUrl: string;

@@ -155,7 +155,8 @@ function applyReasoningEffort(out: Json): void {
       : isObject(reasoning) && typeof reasoning.effort === 'string'
         ? reasoning.effort
         : undefined;
-  const mapped = effort === undefined ? undefined : EFFORT[effort.toLowerCase()];
+  const key = effort?.toLowerCase();
+  const mapped = key !== undefined && Object.hasOwn(EFFORT, key) ? EFFORT[key] : undefined;
   if (!mapped) return;
   // Qwen's own fields, when the client sent them, are the more precise instruction.
   if (out.enable_thinking === undefined) out.enable_thinking = mapped.enable_thinking;

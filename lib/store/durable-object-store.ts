@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Store, StoreSetOptions } from './store.ts';
+import { addCounters, parseCounters, plainCounters } from './counter-record.ts';
 
 /** The part of a Durable Object's storage this store uses (declared here: no runtime import). */
 export interface DurableObjectStorageLike {
@@ -58,5 +59,22 @@ export class DurableObjectStore implements Store {
     if ((await this.get(key)) !== value) return false;
     await this.storage.delete(key);
     return true;
+  }
+
+  async extendIfValue(key: string, value: string, ttlMs: number): Promise<boolean> {
+    if ((await this.get(key)) !== value) return false;
+    await this.set(key, value, { ttlMs });
+    return true;
+  }
+
+  /** Read and write run under the object's input gate: no other event interleaves, so no count is lost. */
+  async incrementFields(key: string, deltas: Record<string, number>, options?: StoreSetOptions): Promise<Record<string, number>> {
+    const next = addCounters(parseCounters(await this.get(key)), deltas);
+    await this.set(key, JSON.stringify(next), options);
+    return plainCounters(next);
+  }
+
+  async getFields(key: string): Promise<Record<string, number>> {
+    return plainCounters(parseCounters(await this.get(key)));
   }
 }

@@ -1,4 +1,5 @@
 import type { Store, StoreSetOptions } from './store.ts';
+import { addCounters, parseCounters, plainCounters } from './counter-record.ts';
 
 /**
  * The part of Cloudflare's KVNamespace this store uses. Declared here rather than imported so this
@@ -80,5 +81,26 @@ export class KvStore implements Store {
     if ((await this.#kv.get(key)) !== value) return false;
     await this.#kv.delete(key);
     return true;
+  }
+
+  /** Best effort, like deleteIfValue: the value is rewritten with the new TTL if it is still ours. */
+  async extendIfValue(key: string, value: string, ttlMs: number): Promise<boolean> {
+    if ((await this.#kv.get(key)) !== value) return false;
+    await this.set(key, value, { ttlMs });
+    return true;
+  }
+
+  /**
+   * Read-then-write: two isolates counting at once can lose one's increment, and KV takes about one
+   * write per second per key. Counters that must be exact live in a Durable Object or Upstash.
+   */
+  async incrementFields(key: string, deltas: Record<string, number>, options?: StoreSetOptions): Promise<Record<string, number>> {
+    const next = addCounters(parseCounters(await this.#kv.get(key)), deltas);
+    await this.set(key, JSON.stringify(next), options);
+    return plainCounters(next);
+  }
+
+  async getFields(key: string): Promise<Record<string, number>> {
+    return plainCounters(parseCounters(await this.#kv.get(key)));
   }
 }

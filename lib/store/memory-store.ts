@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Store, StoreSetOptions } from './store.ts';
+import { addCounters, parseCounters, plainCounters } from './counter-record.ts';
 
 interface Entry {
   value: string;
@@ -49,5 +50,22 @@ export class MemoryStore implements Store {
     if (this.#live(key)?.value !== value) return false;
     this.#entries.delete(key);
     return true;
+  }
+
+  async extendIfValue(key: string, value: string, ttlMs: number): Promise<boolean> {
+    const entry = this.#live(key);
+    if (entry?.value !== value) return false;
+    entry.expiresAt = this.#clock.now() + ttlMs;
+    return true;
+  }
+
+  async incrementFields(key: string, deltas: Record<string, number>, options?: StoreSetOptions): Promise<Record<string, number>> {
+    const next = addCounters(parseCounters(this.#live(key)?.value), deltas);
+    await this.set(key, JSON.stringify(next), options);
+    return plainCounters(next);
+  }
+
+  async getFields(key: string): Promise<Record<string, number>> {
+    return plainCounters(parseCounters(this.#live(key)?.value));
   }
 }

@@ -23,6 +23,18 @@ export interface Store {
   setIfAbsent(key: string, value: string, options?: StoreSetOptions): Promise<boolean>;
   /** Deletes the key only while it still holds `value` (lock release); true when it deleted. */
   deleteIfValue(key: string, value: string): Promise<boolean>;
+  /** Gives the key a new TTL only while it still holds `value` (a lock holder extending its lease). */
+  extendIfValue(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Adds integer deltas to named fields of a counter record, creating the record and its fields as
+   * needed, and returns the record's new values. Each field's increment is atomic where the backend
+   * is (Upstash HINCRBY, a Durable Object, memory), so concurrent writers never lose a count; on KV it
+   * is read-then-write, best effort. Counter records are separate keys from any other record, so
+   * counting can never undo another write. The TTL, when given, is renewed on every increment.
+   */
+  incrementFields(key: string, deltas: Record<string, number>, options?: StoreSetOptions): Promise<Record<string, number>>;
+  /** A counter record's fields (empty when there is none). */
+  getFields(key: string): Promise<Record<string, number>>;
 }
 
 export interface StoreSetOptions {

@@ -10,6 +10,23 @@ const DELETE_IF_VALUE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0`;
 
+/** Lease extension: a new TTL only while the key still holds the caller's value. */
+const EXTEND_IF_VALUE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0`;
+
+/**
+ * HINCRBY per field, then the TTL, then the whole record, as one script: no other command runs in
+ * between, so the answer is the record as this increment left it. ARGV: field, delta, ..., ttl ms (0 = none).
+ */
+const INCREMENT_FIELDS_SCRIPT = `for i = 1, #ARGV - 1, 2 do
+  redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+local ttl = tonumber(ARGV[#ARGV])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+return redis.call('HGETALL', KEYS[1])`;
+
 /** PX takes whole milliseconds and rejects 0; round up so a key never expires before its TTL. */
 function pxFor(ttlMs: number): number {
   if (!Number.isFinite(ttlMs)) throw new RangeError(`ttlMs must be a finite number, got ${ttlMs}`);
@@ -75,6 +92,39 @@ export class UpstashStore implements Store {
     const deleted = await this.#redis.eval<[string], number>(DELETE_IF_VALUE_SCRIPT, [key], [value]);
     return Number(deleted) === 1;
   }
+
+  async extendIfValue(key: string, value: string, ttlMs: number): Promise<boolean> {
+    const extended = await this.#redis.eval<[string, string], number>(EXTEND_IF_VALUE_SCRIPT, [key], [value, String(pxFor(ttlMs))]);
+    return Number(extended) === 1;
+  }
+
+  async incrementFields(key: string, deltas: Record<string, number>, options?: StoreSetOptions): Promise<Record<string, number>> {
+    const args: string[] = [];
+    for (const [name, delta] of Object.entries(deltas)) {
+      if (!Number.isSafeInteger(delta)) throw new RangeError(`counter delta for ${name} must be a safe integer, got ${delta}`);
+      args.push(name, String(delta));
+    }
+    args.push(String(options?.ttlMs === undefined ? 0 : pxFor(options.ttlMs)));
+    return countersFrom(await this.#redis.eval<string[], unknown>(INCREMENT_FIELDS_SCRIPT, [key], args));
+  }
+
+  async getFields(key: string): Promise<Record<string, number>> {
+    return countersFrom(await this.#redis.hgetall(key));
+  }
+}
+
+/** HGETALL's answer (a flat [field, value, ...] list without deserialization) as numbers. */
+function countersFrom(reply: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  const pairs: Array<[unknown, unknown]> = [];
+  if (Array.isArray(reply)) for (let i = 0; i + 1 < reply.length; i += 2) pairs.push([reply[i], reply[i + 1]]);
+  else if (reply && typeof reply === 'object') pairs.push(...Object.entries(reply));
+  for (const [name, value] of pairs) {
+    const n = Number(value);
+    // defineProperty: a field named __proto__ must stay a field.
+    if (typeof name === 'string' && Number.isFinite(n)) Object.defineProperty(out, name, { value: n, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }
 
 function nonEmpty(value: unknown): string | undefined {

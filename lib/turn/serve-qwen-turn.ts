@@ -2,6 +2,7 @@ import type { Deps } from '../deps.ts';
 import { GatewayError } from '../errors.ts';
 import type { RequestContext } from '../http/request-context.ts';
 import { jsonWithinDeadline } from '../http/json-within-deadline.ts';
+import { EVENT_STREAM_HEADERS, openOnce, streamWithinDeadline } from '../http/stream-within-deadline.ts';
 import { normalizeCompletion } from '../openai/normalize-completion.ts';
 import type { TokenSource } from '../accounts/token-source.ts';
 import { callQwen, type QwenTurn } from './call-qwen.ts';
@@ -57,32 +58,46 @@ export async function serveQwenTurn(turn: QwenTurn, surface: Surface, request: R
     });
   }
 
-  const { account, source } = await callQwen(turn, deps, upstream, ctx);
-  if (!source) throw new GatewayError({ status: 502, code: 'upstream_bad_response', message: 'Qwen answered without a body.' });
+  // The request's log line is written when the stream ends (or fails before it starts).
   let settle!: () => void;
   ctx.completion = new Promise<void>((resolve) => (settle = resolve));
-  const relayed = relayQwenStream(source, surface.streamEncoder(), {
-    keepAliveMs: deps.config.keepAliveMs,
-    idleTimeoutMs: deps.config.upstreamIdleTimeoutMs,
-    abortUpstream: (reason) => upstream.abort(reason),
-    onEnd: (summary) => {
-      countUsage(account, summary.usage);
-      ctx.fields.finishReason = summary.finishReason;
-      if (summary.error) {
-        ctx.fields.streamError = summary.error.code;
-        ctx.fields.status = summary.error.status;
-      }
-      settle();
-    },
-  });
-  return new Response(relayed, {
-    status: 200,
-    headers: {
-      'content-type': 'text/event-stream; charset=utf-8',
-      // Nothing between Qwen and the client may buffer or compress the stream.
-      'cache-control': 'no-cache, no-transform',
-      'x-accel-buffering': 'no',
-    },
+  const encoder = openOnce(surface.streamEncoder());
+  const start = (async () => {
+    const { account, source } = await callQwen(turn, deps, upstream, ctx);
+    if (!source) throw new GatewayError({ status: 502, code: 'upstream_bad_response', message: 'Qwen answered without a body.' });
+    const relayed = relayQwenStream(source, encoder, {
+      keepAliveMs: deps.config.keepAliveMs,
+      idleTimeoutMs: deps.config.upstreamIdleTimeoutMs,
+      abortUpstream: (reason) => upstream.abort(reason),
+      onEnd: (summary) => {
+        countUsage(account, summary.usage);
+        ctx.fields.finishReason = summary.finishReason;
+        if (summary.error) {
+          ctx.fields.streamError = summary.error.code;
+          ctx.fields.status = summary.error.status;
+        }
+        settle();
+      },
+    });
+    return new Response(relayed, { status: 200, headers: { ...EVENT_STREAM_HEADERS } });
+  })();
+  const deadlineMs = deps.config.responseStartTimeoutMs;
+  const response = !deadlineMs
+    ? start
+    : streamWithinDeadline(start, {
+        deadlineMs,
+        keepAliveMs: deps.config.keepAliveMs,
+        encoder,
+        onLateError: (error) => {
+          ctx.fields.status = error.status;
+          ctx.fields.errorCode = error.code;
+          settle();
+        },
+        onCancel: () => upstream.abort('client disconnected'),
+      });
+  return response.catch((error: unknown) => {
+    settle();
+    throw error;
   });
 }
 

@@ -29,14 +29,15 @@ class BenchClock implements Clock {
   }
 }
 
-type StoreOp = 'get' | 'set' | 'delete' | 'setIfAbsent' | 'deleteIfValue';
-const OPS: StoreOp[] = ['get', 'set', 'delete', 'setIfAbsent', 'deleteIfValue'];
+type StoreOp = 'get' | 'set' | 'delete' | 'setIfAbsent' | 'deleteIfValue' | 'extendIfValue' | 'incrementFields' | 'getFields';
+const OPS: StoreOp[] = ['get', 'set', 'delete', 'setIfAbsent', 'deleteIfValue', 'extendIfValue', 'incrementFields', 'getFields'];
+const zeroCounts = (): Record<StoreOp, number> => Object.fromEntries(OPS.map((op) => [op, 0])) as Record<StoreOp, number>;
 
 /** Counts every call the gateway makes to its store. */
 class CountingStore implements Store {
   readonly name: string;
   readonly atomicSetIfAbsent: boolean;
-  counts: Record<StoreOp, number> = { get: 0, set: 0, delete: 0, setIfAbsent: 0, deleteIfValue: 0 };
+  counts = zeroCounts();
   keys: string[] = [];
   constructor(private readonly inner: Store) {
     this.name = `counting(${inner.name})`;
@@ -47,7 +48,7 @@ class CountingStore implements Store {
     this.keys.push(`${op} ${key}`);
   }
   reset() {
-    this.counts = { get: 0, set: 0, delete: 0, setIfAbsent: 0, deleteIfValue: 0 };
+    this.counts = zeroCounts();
     this.keys = [];
   }
   get(key: string) {
@@ -69,6 +70,18 @@ class CountingStore implements Store {
   deleteIfValue(key: string, value: string) {
     this.#count('deleteIfValue', key);
     return this.inner.deleteIfValue(key, value);
+  }
+  extendIfValue(key: string, value: string, ttlMs: number) {
+    this.#count('extendIfValue', key);
+    return this.inner.extendIfValue(key, value, ttlMs);
+  }
+  incrementFields(key: string, deltas: Record<string, number>, options?: StoreSetOptions) {
+    this.#count('incrementFields', key);
+    return this.inner.incrementFields(key, deltas, options);
+  }
+  getFields(key: string) {
+    this.#count('getFields', key);
+    return this.inner.getFields(key);
   }
 }
 
@@ -544,11 +557,11 @@ export interface StoreResult {
   refresh: StoreCounts & { refreshCalls: number };
 }
 
-const READ_OPS: StoreOp[] = ['get'];
-const WRITE_OPS: StoreOp[] = ['set', 'delete', 'setIfAbsent', 'deleteIfValue'];
+const READ_OPS: StoreOp[] = ['get', 'getFields'];
+const WRITE_OPS: StoreOp[] = ['set', 'delete', 'setIfAbsent', 'deleteIfValue', 'extendIfValue', 'incrementFields'];
 
 async function countRequests(h: Harness, n: number, stream: boolean, stepMs: number): Promise<StoreCounts> {
-  const total: Record<StoreOp, number> = { get: 0, set: 0, delete: 0, setIfAbsent: 0, deleteIfValue: 0 };
+  const total = zeroCounts();
   const ops = new Set<string>();
   let requestsThatRead = 0;
   let maxReads = 0;

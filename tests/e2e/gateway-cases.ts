@@ -40,7 +40,8 @@ export function defineGatewayCases(start: StartTarget): void {
       expect(res.status).toBe(200);
       const body = await res.json();
       expect(body).toMatchObject({ status: 'ok', version: expect.any(String), uptime: expect.any(Number) });
-      expect(Object.keys(body).sort()).toEqual(['status', 'uptime', 'version']);
+      expect(Object.keys(body).sort()).toEqual(['auth', 'status', 'uptime', 'version']);
+      expect(body.auth).toBe('key');
       expect(res.headers.get('x-request-id')).toMatch(/^req_/);
     });
 
@@ -392,7 +393,7 @@ export function defineGatewayCases(start: StartTarget): void {
     test('missing credentials: 503 naming QWEN_CLI_AUTH, while /health still answers', async () => {
       const gw = await harness.startRaw({ QWEN_OAUTH_BASE_URL: fake.oauthUrl, LOG_LEVEL: 'error' });
       expect((await fetch(`${gw.url}/health`)).status).toBe(200);
-      const res = await postChat(gw, { messages: [{ role: 'user', content: 'x' }] }, { headers: {} });
+      const res = await postChat(gw, { messages: [{ role: 'user', content: 'x' }] }, { headers: { 'content-type': 'application/json' } });
       expect(res.status).toBe(503);
       const body = await res.json();
       expect(body.error).toMatchObject({ type: 'server_error', code: 'qwen_credentials_missing' });
@@ -401,7 +402,7 @@ export function defineGatewayCases(start: StartTarget): void {
 
     test('malformed credentials: 503 gateway_misconfigured naming QWEN_CLI_AUTH, never a stack trace', async () => {
       const gw = await harness.startRaw({ QWEN_CLI_AUTH: '{"access_token": "x"', LOG_LEVEL: 'error' });
-      const res = await postChat(gw, { messages: [{ role: 'user', content: 'x' }] }, { headers: {} });
+      const res = await postChat(gw, { messages: [{ role: 'user', content: 'x' }] }, { headers: { 'content-type': 'application/json' } });
       expect(res.status).toBe(503);
       const body = await res.json();
       assertOpenAISchema('ErrorResponse', body);
@@ -728,6 +729,23 @@ export function defineGatewayCases(start: StartTarget): void {
       const completion = await client(patient).chat.completions.create({ model: 'coder-model', messages: [{ role: 'user', content: 'take your time' }] });
       expect(completion.choices[0]?.message.content).toContain('take your time');
       assertOpenAISchema('CreateChatCompletionResponse', completion);
+    });
+
+    test('a stream whose Qwen headers come after the response-start deadline is committed in time, then relayed', async () => {
+      const patient = await gateway({ RESPONSE_START_TIMEOUT_MS: '150', KEEPALIVE_INTERVAL_MS: '100' });
+      fake.setScenario({ firstByteDelayMs: 700 });
+      const started = Date.now();
+      const res = await postChat(patient, { model: 'coder-model', stream: true, messages: [{ role: 'user', content: 'tardy' }] });
+      expect(res.status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(650);
+      const text = await res.text();
+      expect(text.startsWith(': keep-alive')).toBe(true);
+      expect(text).toContain('tardy');
+      expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+      // A failure found after the commit is reported in-band.
+      fake.setScenario({ firstByteDelayMs: 400, apiFault: 500 });
+      const failed = await (await postChat(patient, { model: 'coder-model', stream: true, messages: [{ role: 'user', content: 'late fail' }] })).text();
+      expect(failed).toMatch(/data: \{"error":\{"message":"An internal error/);
     });
 
     test('a client that disconnects mid-stream cancels the upstream request', async () => {

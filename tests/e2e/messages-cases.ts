@@ -32,7 +32,9 @@ function parseSse(text: string): SseEvent[] {
 function assertEventOrder(events: SseEvent[]): void {
   for (const e of events) {
     expect(e.event).toBe(e.data.type);
-    assertAnthropicSchema('RawMessageStreamEvent', e.data);
+    // Anthropic documents `ping` among its stream events; the SDK's union leaves it out.
+    if (e.data.type === 'ping') expect(e.data).toEqual({ type: 'ping' });
+    else assertAnthropicSchema('RawMessageStreamEvent', e.data);
   }
   const kinds = events.map((e) => e.data.type).filter((t) => t !== 'ping');
   expect(kinds[0]).toBe('message_start');
@@ -404,6 +406,19 @@ export function defineMessagesCases(start: StartTarget): void {
       expect(events.some((e) => e.data.type === 'message_stop')).toBe(false);
       harness.fake.setScenario({ resetAfterChunks: 3 });
       await expect(client(gw).messages.stream({ model: 'claude-sonnet-4-6', max_tokens: 100, messages: user('break [[long:20]]') }).finalMessage()).rejects.toThrow();
+    });
+
+    test('a stream whose Qwen headers come after the response-start deadline opens with message_start and pings in time', async () => {
+      const patient = await gateway({ RESPONSE_START_TIMEOUT_MS: '150', KEEPALIVE_INTERVAL_MS: '100' });
+      harness.fake.setScenario({ firstByteDelayMs: 700 });
+      const res = await post(patient, { max_tokens: 100, stream: true, messages: user('tardy') });
+      expect(res.status).toBe(200);
+      const events = parseSse(await res.text());
+      harness.fake.setScenario({ firstByteDelayMs: 0 });
+      expect(events[0]!.data.type).toBe('message_start');
+      expect(events[1]!.data.type).toBe('ping');
+      assertEventOrder(events);
+      expect(events.filter((e) => e.data.delta?.type === 'text_delta').map((e) => e.data.delta.text).join('')).toContain('tardy');
     });
 
     test('a silent upstream gets event: ping, then an Anthropic timeout error in-band', async () => {

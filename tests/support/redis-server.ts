@@ -44,12 +44,14 @@ function ping(host: string, port: number): Promise<boolean> {
  * Starts a throwaway redis-server (no persistence) on 127.0.0.1, or uses REDIS_URL when that is
  * set (CI or a developer may already run one). Ready when it answers PING.
  */
-export async function startRedisServer(timeoutMs = 10_000): Promise<RedisServerHandle> {
+export async function startRedisServer(timeoutMs = 10_000, options: { port?: number; own?: boolean } = {}): Promise<RedisServerHandle> {
   const external = process.env.REDIS_URL;
-  if (external) return { url: external, stop: async () => {} }; // not ours to stop (or to FLUSHALL)
+  // not ours to stop (or to FLUSHALL); a test that stops and restarts Redis asks for its own (`own`)
+  if (external && !options.own && options.port === undefined) return { url: external, stop: async () => {} };
 
   const host = '127.0.0.1';
-  const port = await freePort(host);
+  // A given port restarts a server a test stopped, so clients that knew its address find it again.
+  const port = options.port ?? (await freePort(host));
   const child: ChildProcess = spawn(
     'redis-server',
     ['--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'],

@@ -16,7 +16,7 @@ function setup(ids = ['a', 'b']) {
   let now = Date.UTC(2026, 10, 24, 12, 0, 0);
   const clock = { now: () => now };
   const store = new MemoryStore(clock);
-  const ledger = new StoreAccountLedger(store);
+  const ledger = new StoreAccountLedger(store, clock);
   const pool = (qwenCliAuth = JSON.stringify(ids.map(creds))) =>
     new AccountPool(loadConfig({ QWEN_CLI_AUTH: qwenCliAuth }), authority, ledger, clock, silentLogger);
   return { pool, ledger, advance: (ms: number) => (now += ms), clock };
@@ -63,6 +63,24 @@ describe('AccountPool', () => {
     const error = await p.pick().catch((e) => e);
     expect(error).toMatchObject({ status: 429, code: 'all_accounts_cooling_down' });
     expect(error.headers['retry-after']).toBe('31');
+  });
+
+  test('all resting for their quota: the 429 keeps the code the first request got, insufficient_quota', async () => {
+    const { pool, clock } = setup();
+    const p = pool();
+    await p.coolDown('a', nextQuotaReset(clock.now()), 'quota exhausted: Free allocated quota exceeded.');
+    await p.coolDown('b', nextQuotaReset(clock.now()), 'quota exhausted: Free allocated quota exceeded.');
+    const error = await p.pick().catch((e) => e);
+    expect(error).toMatchObject({ status: 429, code: 'insufficient_quota', type: 'insufficient_quota' });
+  });
+
+  test('a ledger that cannot be written does not fail the request that found the state', async () => {
+    const { pool, clock } = setup();
+    const failing = { snapshot: async () => ({}), setState: async () => Promise.reject(new Error('store down')), addUsage: async () => {} };
+    const p = new AccountPool(loadConfig({ QWEN_CLI_AUTH: JSON.stringify(['a', 'b'].map(creds)) }), authority, failing, clock, silentLogger);
+    await p.pick(); // the shared view is read once
+    await expect(p.coolDown('a', clock.now() + 60_000, 'throttled')).resolves.toBeUndefined();
+    expect(await picks(p, 3)).toEqual(['b', 'b', 'b']);
   });
 
   test('needs-relogin holds for the failed login only; a newly deployed login serves again', async () => {

@@ -3,6 +3,7 @@ import { startFakeQwen, type FakeQwen } from '../fake-qwen/index.ts';
 import { MemoryStore } from '../../lib/store/memory-store.ts';
 import type { Store } from '../../lib/store/store.ts';
 import { silentLogger } from '../../lib/logger.ts';
+import { faultyStore } from '../support/faulty-store.ts';
 import { GatewayError } from '../../lib/errors.ts';
 import { parseQwenCliAuth } from '../../lib/credentials/parse-qwen-cli-auth.ts';
 import type { AccountSeed, QwenCredentials } from '../../lib/credentials/qwen-credentials.ts';
@@ -112,15 +113,10 @@ describe('StoreCredentialAuthority', () => {
     const rotated = await authority(store).obtain(seed);
     // Instance b reads a stale "absent" first (as KV can for ~60 s), so it tries the spent deployed token.
     let staleReads = 1;
-    const stale: Store = {
+    const stale = faultyStore(store, (op) => (op === 'get' && staleReads-- > 0 ? Promise.resolve(null) : undefined), {
       name: 'stale',
       atomicSetIfAbsent: false,
-      get: (key) => (staleReads-- > 0 ? Promise.resolve(null) : store.get(key)),
-      set: (key, value, options) => store.set(key, value, options),
-      delete: (key) => store.delete(key),
-      setIfAbsent: (key, value, options) => store.setIfAbsent(key, value, options),
-      deleteIfValue: (key, value) => store.deleteIfValue(key, value),
-    };
+    });
     const before = fake.counters.refreshCalls;
     const viaB = await authority(stale).obtain(seed);
     expect(fake.counters.refreshCalls).toBe(before + 1); // the refused attempt

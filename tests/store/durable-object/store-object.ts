@@ -22,6 +22,15 @@ export class StoreObject extends DurableObject {
   deleteIfValue(key: string, value: string) {
     return this.#store.deleteIfValue(key, value);
   }
+  extendIfValue(key: string, value: string, ttlMs: number) {
+    return this.#store.extendIfValue(key, value, ttlMs);
+  }
+  incrementFields(key: string, deltas: Record<string, number>, ttlMs?: number) {
+    return this.#store.incrementFields(key, deltas, ttlMs === undefined ? undefined : { ttlMs });
+  }
+  getFields(key: string) {
+    return this.#store.getFields(key);
+  }
 }
 
 export default { fetch: () => new Response('') };
