@@ -4,12 +4,18 @@ import { handle } from '../lib/handle.ts';
 import { systemClock } from '../lib/clock.ts';
 import { KvStore, type KvNamespaceLike } from '../lib/store/kv-store.ts';
 import { DurableObjectAccounts, type DurableObjectNamespaceLike } from './durable-object-accounts.ts';
+import { DurableObjectResponses } from './durable-object-responses.ts';
+import { StoreResponseStore } from '../lib/responses/response-store.ts';
+import { MemoryStore } from '../lib/store/memory-store.ts';
 
 export { QwenAccounts } from './qwen-accounts.ts';
+export { QwenResponses } from './qwen-responses.ts';
 
 export interface Env {
   QWEN_KV: KvNamespaceLike;
   QWEN_ACCOUNTS: DurableObjectNamespaceLike<never>;
+  /** Stored Responses API responses; without the binding they live in the isolate's memory only. */
+  QWEN_RESPONSES?: DurableObjectNamespaceLike<never>;
   [name: string]: unknown;
 }
 
@@ -26,7 +32,9 @@ function depsFor(env: Env): Omit<Deps, 'waitUntil'> {
   if (!deps) {
     const store = new KvStore(env.QWEN_KV);
     const accounts = new DurableObjectAccounts(env.QWEN_ACCOUNTS, store, systemClock);
-    deps = createDeps({ env, store, authority: accounts, ledger: accounts });
+    // Never KV: its free plan allows 1,000 writes a day.
+    const responses = env.QWEN_RESPONSES ? new DurableObjectResponses(env.QWEN_RESPONSES) : new StoreResponseStore(new MemoryStore());
+    deps = createDeps({ env, store, authority: accounts, ledger: accounts, responses });
     perEnv.set(env, deps);
   }
   return deps;

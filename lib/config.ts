@@ -35,6 +35,10 @@ export interface Config {
    * with leading whitespace (0 = never). Vercel's Edge Functions must start a response within 25 s.
    */
   responseStartTimeoutMs: number;
+  /** Stored Responses API responses (`store`, `previous_response_id`); RESPONSES_STORE=off turns them off. */
+  responsesStore: boolean;
+  /** How long a stored response is kept (RESPONSES_STORE_TTL_MS; OpenAI keeps them 30 days). */
+  responsesStoreTtlMs: number;
   version: string;
 }
 
@@ -91,6 +95,8 @@ export function loadConfig(env: Env): Config {
     upstreamIdleTimeoutMs: int('UPSTREAM_IDLE_TIMEOUT_MS', 300_000),
     upstreamConnectTimeoutMs: int('UPSTREAM_CONNECT_TIMEOUT_MS', 120_000),
     responseStartTimeoutMs: Number(str('RESPONSE_START_TIMEOUT_MS') ?? 0) || 0,
+    responsesStore: !['off', 'false', '0', 'no'].includes(str('RESPONSES_STORE')?.toLowerCase() ?? ''),
+    responsesStoreTtlMs: int('RESPONSES_STORE_TTL_MS', 30 * 24 * 3600 * 1000),
     version: VERSION,
   };
 }

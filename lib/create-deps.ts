@@ -6,6 +6,7 @@ import type { Store } from './store/store.ts';
 import { AccountPool } from './accounts/account-pool.ts';
 import { StoreCredentialAuthority, type CredentialAuthority } from './accounts/credential-authority.ts';
 import { StoreAccountLedger, type AccountLedger } from './accounts/account-ledger.ts';
+import { StoreResponseStore, type ResponseStore } from './responses/response-store.ts';
 
 export interface CreateDepsOptions {
   env: Env;
@@ -19,6 +20,8 @@ export interface CreateDepsOptions {
   authority?: CredentialAuthority;
   /** Where account states and counts are shared; defaults to the store (a Durable Object on Cloudflare). */
   ledger?: AccountLedger;
+  /** Where stored responses live; defaults to the store (a Durable Object on Cloudflare). */
+  responses?: ResponseStore;
 }
 
 /**
@@ -41,6 +44,7 @@ export function createDeps(options: CreateDepsOptions): Omit<Deps, 'waitUntil'> 
     fetch: fetchFn,
     logger,
     accounts: new AccountPool(config, authority, options.ledger ?? new StoreAccountLedger(options.store), clock, logger),
+    responses: options.responses ?? new StoreResponseStore(options.store),
     startedAt: clock.now(),
   };
 }
