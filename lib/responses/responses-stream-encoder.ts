@@ -113,27 +113,21 @@ export function responsesStreamEncoder(options: ResponsesEncoderOptions): Stream
     );
   };
 
-  /** A piece of text (as the inside of a JSON string literal) for the answer or the reasoning. */
+  /** A piece of text (a JSON string literal) for the answer or the reasoning, opening its item when needed. */
   const text = (field: 'content' | 'reasoning_content', literal: string): string => {
+    const answer = field === 'content';
+    let item = answer ? message : reasoning;
     let out = '';
-    if (field === 'content') {
-      if (!message) {
-        out += closeReasoning();
-        const opened = openText('message');
-        message = opened.item;
-        out += opened.out;
-      }
-      message.pieces.push(literal.slice(1, -1));
-      return out + event('response.output_text.delta', `${message.deltaPrefix}${literal},"logprobs":[]`);
-    }
-    if (!reasoning) {
-      out += closeMessage();
-      const opened = openText('reasoning');
-      reasoning = opened.item;
+    if (!item) {
+      out += answer ? closeReasoning() : closeMessage();
+      const opened = openText(answer ? 'message' : 'reasoning');
+      item = opened.item;
+      if (answer) message = item;
+      else reasoning = item;
       out += opened.out;
     }
-    reasoning.pieces.push(literal.slice(1, -1));
-    return out + event('response.reasoning_summary_text.delta', `${reasoning.deltaPrefix}${literal}`);
+    item.pieces.push(literal.slice(1, -1));
+    return out + (answer ? event('response.output_text.delta', `${item.deltaPrefix}${literal},"logprobs":[]`) : event('response.reasoning_summary_text.delta', `${item.deltaPrefix}${literal}`));
   };
 
   const toolCall = (delta: Json): string => {
