@@ -323,6 +323,17 @@ export function defineResponsesCases(start: StartTarget): void {
       expect(chatCalls().length).toBe(before);
     });
 
+    test('a response past RESPONSES_STORE_TTL_MS is gone: GET is a 404, previous_response_id a 400 that says it may have expired', async () => {
+      const gw = await gateway({ RESPONSES_STORE_TTL_MS: '400' });
+      const response = await client(gw).responses.create({ model: 'coder-model', input: 'short-lived' });
+      await stored(gw, response.id);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect((await call(gw, 'GET', `/v1/responses/${response.id}`)).status).toBe(404);
+      const error = await client(gw).responses.create({ model: 'coder-model', previous_response_id: response.id, input: 'y' }).catch((e) => e);
+      expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(error.message).toMatch(/expired/);
+    });
+
     test('store: false keeps nothing', async () => {
       const gw = await gateway();
       const response = await client(gw).responses.create({ model: 'coder-model', input: 'forget me', store: false });
