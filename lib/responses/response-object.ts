@@ -30,9 +30,12 @@ export function newResponseContext(request: Json, model: string, names: ToolName
   };
 }
 
-/** OpenAI-style ids: a prefix and 48 hex digits (`resp_…`, `msg_…`, `fc_…`, `rs_…`, `ctc_…`). */
+/**
+ * OpenAI-style ids: a prefix and 32 hex digits (`resp_…`, `msg_…`, `fc_…`, `rs_…`, `ctc_…`). An item
+ * id is repeated in every delta event of its item, so it is kept no longer than it needs to be.
+ */
 export function newId(prefix: string): string {
-  return `${prefix}_${crypto.randomUUID().replaceAll('-', '')}${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  return `${prefix}_${crypto.randomUUID().replaceAll('-', '')}`;
 }
 
 /** The response object around its output: status and the request's settings, echoed. */

@@ -17,8 +17,14 @@ export interface ResponsesEncoderOptions {
 interface TextItem {
   id: string;
   index: number;
-  /** Each piece is the inside of a JSON string literal (escapes kept), so joining them is joining the text. */
+  /**
+   * The text so far: each piece the inside of a JSON string literal (escapes kept), so joining them
+   * joins the text. A piece is a slice of Qwen's frame and would keep the whole frame alive, so every
+   * BLOCK pieces are joined into one flat string (`blocks`): the frames go, at a copying cost linear
+   * in the text.
+   */
   pieces: string[];
+  blocks: string[];
   /** `,"item_id":…,"delta":` of this item's delta events, built once. */
   deltaPrefix: string;
 }
@@ -32,6 +38,7 @@ interface CallState {
   args: string[];
 }
 
+const BLOCK = 256;
 const OUTPUT_SENTINEL = '\u0000output\u0000';
 const OUTPUT_SLOT = `"output":${JSON.stringify(OUTPUT_SENTINEL)}`;
 
@@ -63,7 +70,7 @@ export function responsesStreamEncoder(options: ResponsesEncoderOptions): Stream
     const id = newId(kind === 'message' ? 'msg' : 'rs');
     const where = `,"item_id":"${id}","output_index":${index}`;
     if (kind === 'message') {
-      const item = { id, index, pieces: [], deltaPrefix: `${where},"content_index":0,"delta":` };
+      const item = { id, index, pieces: [], blocks: [], deltaPrefix: `${where},"content_index":0,"delta":` };
       const added = JSON.stringify({ type: 'message', id, status: 'in_progress', role: 'assistant', content: [] });
       return {
         item,
@@ -72,7 +79,7 @@ export function responsesStreamEncoder(options: ResponsesEncoderOptions): Stream
           event('response.content_part.added', `${where},"content_index":0,"part":{"type":"output_text","text":"","annotations":[],"logprobs":[]}`),
       };
     }
-    const item = { id, index, pieces: [], deltaPrefix: `${where},"summary_index":0,"delta":` };
+    const item = { id, index, pieces: [], blocks: [], deltaPrefix: `${where},"summary_index":0,"delta":` };
     return {
       item,
       out:
@@ -84,7 +91,7 @@ export function responsesStreamEncoder(options: ResponsesEncoderOptions): Stream
   const closeMessage = (): string => {
     if (!message) return '';
     const { id, index } = message;
-    const text = `"${message.pieces.join('')}"`;
+    const text = literalOf(message);
     const where = `,"item_id":"${id}","output_index":${index},"content_index":0`;
     const part = `{"type":"output_text","text":${text},"annotations":[],"logprobs":[]}`;
     const item = `{"type":"message","id":"${id}","status":"completed","role":"assistant","content":[${part}]}`;
@@ -100,7 +107,7 @@ export function responsesStreamEncoder(options: ResponsesEncoderOptions): Stream
   const closeReasoning = (): string => {
     if (!reasoning) return '';
     const { id, index } = reasoning;
-    const text = `"${reasoning.pieces.join('')}"`;
+    const text = literalOf(reasoning);
     const where = `,"item_id":"${id}","output_index":${index},"summary_index":0`;
     const encrypted = ctx.includeEncrypted ? ',"encrypted_content":""' : '';
     const item = `{"type":"reasoning","id":"${id}","summary":[{"type":"summary_text","text":${text}}]${encrypted}}`;
@@ -127,6 +134,10 @@ export function responsesStreamEncoder(options: ResponsesEncoderOptions): Stream
       out += opened.out;
     }
     item.pieces.push(literal.slice(1, -1));
+    if (item.pieces.length === BLOCK) {
+      item.blocks.push(item.pieces.join(''));
+      item.pieces = [];
+    }
     return out + (answer ? event('response.output_text.delta', `${item.deltaPrefix}${literal},"logprobs":[]`) : event('response.reasoning_summary_text.delta', `${item.deltaPrefix}${literal}`));
   };
 
@@ -219,4 +230,9 @@ export function responsesStreamEncoder(options: ResponsesEncoderOptions): Stream
     },
     keepAlive: () => event('response.in_progress', `,"response":${inProgress}`),
   };
+}
+
+/** An item's whole text as one JSON string literal. */
+function literalOf(item: TextItem): string {
+  return `"${item.blocks.join('')}${item.pieces.join('')}"`;
 }

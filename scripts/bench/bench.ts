@@ -319,6 +319,8 @@ async function main(options: Options): Promise<void> {
     await cpuChild.close();
     const cpuResult = summarizeCpu(samples.map((s) => s.content));
     const cpuReasoning = summarizeCpu(samples.map((s) => s.reasoning));
+    const cpuResponses = summarizeCpu(samples.map((s) => s.responses));
+    const cpuResponsesReasoning = summarizeCpu(samples.map((s) => s.responsesReasoning));
     const breakdown = medianBreakdown(samples.map((s) => s.breakdown));
 
     const results: Results = {
@@ -331,7 +333,7 @@ async function main(options: Options): Promise<void> {
       },
       latency: { rounds, warmup, cells: latency, cpu: requestCpu },
       throughput,
-      cpu: { inproc: cpuResult, reasoning: cpuReasoning, breakdown, request: inproc.request, runtimes: runtimeCpu },
+      cpu: { inproc: cpuResult, reasoning: cpuReasoning, responses: cpuResponses, responsesReasoning: cpuResponsesReasoning, breakdown, request: inproc.request, runtimes: runtimeCpu },
       memory: { inproc: memory, runtimes: runtimeMemory },
       bundle: { worker: worker.size, wranglerSays: worker.wranglerSays, vercel: vercelSizes },
       store: inproc.store,
@@ -479,6 +481,9 @@ interface InprocResults {
 interface ChunkResults {
   content: CpuSamples;
   reasoning: CpuSamples;
+  /** The same answers on /v1/responses (typed events, the final Response, the stored record). */
+  responses: CpuSamples;
+  responsesReasoning: CpuSamples;
   breakdown: CpuBreakdown;
 }
 
@@ -505,6 +510,8 @@ function runInproc(): void {
           payload = {
             content: await sampleCpuPerChunk(LONG_ANSWER, runs),
             reasoning: await sampleCpuPerChunk(LONG_REASONING_ANSWER, runs),
+            responses: await sampleCpuPerChunk(LONG_ANSWER, runs, 'responses'),
+            responsesReasoning: await sampleCpuPerChunk(LONG_REASONING_ANSWER, runs, 'responses'),
             breakdown: await measureCpuBreakdown(LONG_ANSWER, quick ? 7 : 9),
           } satisfies ChunkResults;
         } else if (message.type === 'rest') {

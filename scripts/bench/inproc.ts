@@ -149,11 +149,19 @@ const COMPLETION = {
   system_fingerprint: null,
 };
 
-function chatRequest(stream: boolean): Request {
-  return new Request('http://gateway.bench/v1/chat/completions', {
+/** The client protocol a request speaks: Chat Completions, or the Responses API (Codex's). */
+export type BenchSurface = 'chat' | 'responses';
+
+function chatRequest(stream: boolean, surface: BenchSurface = 'chat'): Request {
+  const [path, body] =
+    surface === 'chat'
+      ? ['/v1/chat/completions', { model: 'coder-model', stream, messages: [{ role: 'user', content: 'hi there' }] }]
+      : // store left at its default (true): the stored record is part of the cost.
+        ['/v1/responses', { model: 'coder-model', stream, input: 'hi there' }];
+  return new Request(`http://gateway.bench${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${CLIENT_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'coder-model', stream, messages: [{ role: 'user', content: 'hi there' }] }),
+    body: JSON.stringify(body),
   });
 }
 
@@ -169,8 +177,8 @@ async function drain(body: ReadableStream<Uint8Array> | null): Promise<number> {
   }
 }
 
-async function throughGateway(h: Harness): Promise<number> {
-  const response = await handle(chatRequest(true), h.deps);
+async function throughGateway(h: Harness, surface: BenchSurface = 'chat'): Promise<number> {
+  const response = await handle(chatRequest(true, surface), h.deps);
   if (response.status !== 200) throw new Error(`bench: gateway answered ${response.status}: ${await response.text()}`);
   const bytes = await drain(response.body);
   await h.settle();
@@ -210,14 +218,14 @@ export interface CpuSamples {
  * CPU per streamed chunk, one process's share: a long answer through handle(), alternated with
  * producing and reading the same frames without the gateway.
  */
-export async function sampleCpuPerChunk(shape: AnswerShape = LONG_ANSWER, runs = 15): Promise<CpuSamples> {
+export async function sampleCpuPerChunk(shape: AnswerShape = LONG_ANSWER, runs = 15, surface: BenchSurface = 'chat'): Promise<CpuSamples> {
   const h = harness();
   const answer = new Answer(shape);
   h.setAnswer(answer);
   // Warm-up: the first requests parse credentials; then the optimising compiler needs a good many
   // runs before the code paths settle.
   for (let i = 0; i < 25; i++) {
-    await throughGateway(h);
+    await throughGateway(h, surface);
     await drain(answer.stream());
   }
   const gateway: number[] = [];
@@ -227,7 +235,7 @@ export async function sampleCpuPerChunk(shape: AnswerShape = LONG_ANSWER, runs =
     // Alternated, so drift (GC, frequency, a noisy neighbour) hits both. No forced GC in between:
     // a collection the work itself causes is part of its cost.
     let t = process.cpuUsage();
-    bytesOut = await throughGateway(h);
+    bytesOut = await throughGateway(h, surface);
     gateway.push(cpuMs(t));
     t = process.cpuUsage();
     await drain(answer.stream());

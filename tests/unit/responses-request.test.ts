@@ -192,7 +192,7 @@ describe('chat completion → Response', () => {
     );
     validateResponsesSchema('Response', response);
     expect(response).toMatchObject({ object: 'response', status: 'completed', store: false, created_at: 1_700_000_000, completed_at: 1_700_000_001, usage: { input_tokens: 3, output_tokens: 4, total_tokens: 7 } });
-    expect(response.id).toMatch(/^resp_[0-9a-f]{48}$/);
+    expect(response.id).toMatch(/^resp_[0-9a-f]{32}$/);
     expect((response.output as Json[]).map((i) => i.type)).toEqual(['reasoning', 'message', 'custom_tool_call', 'function_call']);
     expect((response.output as Json[])[2]).toMatchObject({ call_id: 'call_a', name: 'apply_patch', input: '*** Begin Patch\n' });
     expect((response.output as Json[])[3]).toMatchObject({ call_id: 'call_b', namespace: 'mcp', name: 'ping', arguments: '{}' });

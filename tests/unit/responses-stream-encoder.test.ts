@@ -84,6 +84,16 @@ describe('the Responses stream encoder', () => {
     validateResponsesSchema('Response', completed);
   });
 
+  test('a long answer (more pieces than one block) comes out whole in the done events and the final response', async () => {
+    const pieces = Array.from({ length: 1000 }, (_, i) => `piece ${i} "q" \\ é\n`);
+    const upstreamText = chunk({ role: 'assistant', content: '' }) + pieces.map((p) => chunk({ content: p })).join('') + chunk({}, 'stop') + 'data: [DONE]\n\n';
+    const { events } = await run(upstreamText);
+    const whole = pieces.join('');
+    expect(events.filter((e) => e.type === 'response.output_text.delta').map((e) => e.delta).join('')).toBe(whole);
+    expect(events.find((e) => e.type === 'response.output_text.done')!.text).toBe(whole);
+    expect(events.at(-1)!.response.output[0].content[0].text).toBe(whole);
+  });
+
   test("Qwen's reasoning becomes a reasoning item streamed as summary text, before the answer", async () => {
     const { types, events } = await run(fixture('thinking.txt'), { include: ['reasoning.encrypted_content'] });
     const first = types.indexOf('response.reasoning_summary_text.delta');
