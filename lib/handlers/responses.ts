@@ -3,7 +3,8 @@ import { GatewayError, invalidRequest } from '../errors.ts';
 import type { RequestContext } from '../http/request-context.ts';
 import { readJsonBody } from '../http/read-json-body.ts';
 import { resolveModel } from '../models/resolve-model.ts';
-import { completionToResponse, newResponseContext } from '../responses/response-object.ts';
+import { completionToResponse, newResponseContext, responseShell } from '../responses/response-object.ts';
+import { responseError } from '../responses/response-error.ts';
 import { responsesStreamEncoder } from '../responses/responses-stream-encoder.ts';
 import { inputItems, toChatRequest, validateResponsesRequest } from '../responses/to-chat-request.ts';
 import { serveQwenTurn } from '../turn/serve-qwen-turn.ts';
@@ -46,7 +47,9 @@ export async function createResponse(request: Request, deps: Deps, ctx: RequestC
         return answer;
       },
       streamEncoder: () => responsesStreamEncoder({ ctx: response, now: () => deps.clock.now(), onFinished: save }),
-      errorBody: (error) => error.toJSON(),
+      // A whole answer that failed after a slow start had committed to 200: a failed Response, the
+      // protocol's own word for it (the SDKs read `status` and `error`).
+      errorBody: (error) => ({ ...responseShell(response, 'failed'), error: responseError(error) }),
     },
     request,
     deps,

@@ -358,7 +358,7 @@ export function defineResponsesCases(start: StartTarget): void {
     beforeAll(async () => {
       gw = await gateway({ UPSTREAM_IDLE_TIMEOUT_MS: '500', KEEPALIVE_INTERVAL_MS: '100' });
     });
-    afterEach(() => fake.setScenario({ dailyQuota: 2000, resetAfterChunks: null, stallAfterChunks: null }));
+    afterEach(() => fake.setScenario({ dailyQuota: 2000, resetAfterChunks: null, stallAfterChunks: null, firstByteDelayMs: 0, apiFault: 'none' }));
 
     test('bad input is an OpenAI-shaped 400 and never reaches Qwen; a missing key is a 401; an unknown model a 404', async () => {
       const before = chatCalls().length;
@@ -403,6 +403,20 @@ export function defineResponsesCases(start: StartTarget): void {
       const { events } = await streamOf(fresh, { model: 'coder-model', input: 'moved on' });
       expect(events.at(-1)!.type).toBe('response.completed');
       expect(chatCalls().slice(from).map((r) => r.headers.authorization)).toEqual([`Bearer ${c.access_token}`, `Bearer ${d.access_token}`]);
+    });
+
+    test('a whole answer slower than the response-start deadline still arrives as a Response; a failure after that commit is a failed Response', async () => {
+      const patient = await gateway({ RESPONSE_START_TIMEOUT_MS: '150' });
+      fake.setScenario({ firstByteDelayMs: 700 });
+      const slow = await client(patient).responses.create({ model: 'coder-model', input: 'take your time' });
+      validateResponsesSchema('Response', slow);
+      expect(slow.output_text).toContain('take your time');
+      fake.setScenario({ apiFault: 500 });
+      const res = await post(patient, { model: 'coder-model', input: 'fail late' });
+      expect(res.status).toBe(200);
+      const failed = await res.json();
+      validateResponsesSchema('Response', failed);
+      expect(failed).toMatchObject({ object: 'response', status: 'failed', error: { code: 'server_error', message: expect.any(String) } });
     });
 
     test('a stream that breaks mid-way ends with response.failed, the last event, and the connection closes', async () => {
