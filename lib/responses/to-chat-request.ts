@@ -83,7 +83,9 @@ export function toChatRequest(request: Json, history: unknown[] = []): ChatTrans
   }
   for (const field of ['temperature', 'top_p'] as const) if (typeof request[field] === 'number') chat[field] = request[field];
   if (typeof request.max_output_tokens === 'number') chat.max_tokens = request.max_output_tokens;
-  // Qwen's thinking switches come from the effort (shapeQwenBody maps `reasoning.effort`).
+  // Qwen's thinking switches come from the effort (shapeQwenBody maps `reasoning.effort`). A summary
+  // setting alone only asks to see the reasoning, which comes back whenever Qwen reasons; it turns
+  // nothing on (Codex asks for summaries on every request).
   const effort = (request.reasoning as Json | null | undefined)?.effort;
   if (typeof effort === 'string') chat.reasoning = { effort };
   const format = responseFormat((request.text as Json | null | undefined)?.format);
