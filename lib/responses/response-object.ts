@@ -62,13 +62,24 @@ export function responseShell(ctx: ResponseContext, status: string, output: unkn
     temperature: request.temperature ?? 1,
     text: { ...text, format: text.format ?? { type: 'text' } },
     tool_choice: request.tool_choice ?? 'auto',
-    tools: Array.isArray(request.tools) ? request.tools : [],
+    tools: Array.isArray(request.tools) ? request.tools.map(echoedTool) : [],
     top_p: request.top_p ?? 1,
     truncation: 'disabled',
-    usage: null,
-    user: request.user ?? null,
+    ...(typeof request.user === 'string' ? { user: request.user } : {}),
     metadata: request.metadata ?? {},
   };
+}
+
+/**
+ * A tool as a Response lists it, with the fields OpenAI's schema requires there even when the
+ * request left them out: a function's `parameters` and `strict` (null), a namespace's `description`.
+ */
+function echoedTool(tool: unknown): unknown {
+  if (typeof tool !== 'object' || tool === null) return tool;
+  const record = tool as Json;
+  if (record.type === 'function') return { ...record, parameters: record.parameters ?? null, strict: record.strict ?? null };
+  if (record.type === 'namespace') return { ...record, description: record.description ?? '' };
+  return tool;
 }
 
 /** The end of an answer: `completed`, or `incomplete` with OpenAI's reason when Qwen stopped early. */
@@ -76,6 +87,12 @@ export function finalStatus(finishReason: string | undefined | null): { status: 
   if (finishReason === 'length') return { status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } };
   if (finishReason === 'content_filter') return { status: 'incomplete', incomplete_details: { reason: 'content_filter' } };
   return { status: 'completed', incomplete_details: null };
+}
+
+/** `usage` when Qwen said it (the field is an object or absent, never null). */
+export function usageField(usage: unknown): { usage?: Json } {
+  const converted = responsesUsage(usage);
+  return converted ? { usage: converted } : {};
 }
 
 /** Qwen's chat usage in the Responses shape (cached and reasoning tokens included, 0 when Qwen did not say). */
@@ -116,7 +133,7 @@ export function completionToResponse(completion: Json, ctx: ResponseContext, now
     ...responseShell(ctx, status, output),
     completed_at: Math.floor(nowMs / 1000),
     incomplete_details,
-    usage: responsesUsage(completion.usage),
+    ...usageField(completion.usage),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { GatewayError } from '../errors.ts';
 import { plainDeltaLiteral, type StreamEncoder, type StreamSummary } from '../turn/stream-encoder.ts';
 import { createCustomInputStream, type CustomInputStream } from './custom-input-stream.ts';
-import { callItem, finalStatus, newId, responsesUsage, responseShell, type ResponseContext } from './response-object.ts';
+import { callItem, finalStatus, newId, responseShell, usageField, type ResponseContext } from './response-object.ts';
 import { responseError } from './response-error.ts';
 
 type Json = Record<string, unknown>;
@@ -218,14 +218,14 @@ export function responsesStreamEncoder(options: ResponsesEncoderOptions): Stream
         status,
         completed_at: Math.floor(options.now() / 1000),
         incomplete_details,
-        usage: responsesUsage(summary.usage),
+        ...usageField(summary.usage),
       });
       options.onFinished?.(json);
       const type = status === 'completed' ? 'response.completed' : 'response.incomplete';
       return out + event(type, `,"response":${json}`);
     },
     fail(error: GatewayError, summary: StreamSummary) {
-      const json = responseJson({ status: 'failed', error: responseError(error), usage: responsesUsage(summary.usage) });
+      const json = responseJson({ status: 'failed', error: responseError(error), ...usageField(summary.usage) });
       return event('response.failed', `,"response":${json}`);
     },
     keepAlive: () => event('response.in_progress', `,"response":${inProgress}`),

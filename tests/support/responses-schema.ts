@@ -50,12 +50,22 @@ const response = obj(
     incomplete_details: { anyOf: [{ type: 'null' }, obj([], { reason: { type: 'string', enum: ['max_output_tokens', 'content_filter'] } })] },
     model: str,
     output: { type: 'array', items: outputItem },
-    tools: { type: 'array' },
+    // FunctionTool requires `strict` and `parameters` (each may be null); NamespaceToolParam a description.
+    tools: {
+      type: 'array',
+      items: {
+        allOf: [
+          { if: obj(['type'], { type: constant('function') }), then: { required: ['name', 'strict', 'parameters'] } },
+          { if: obj(['type'], { type: constant('namespace') }), then: { required: ['name', 'description', 'tools'] } },
+        ],
+      },
+    },
     parallel_tool_calls: { type: 'boolean' },
     metadata: { type: ['object', 'null'] },
     temperature: { type: ['number', 'null'] },
     top_p: { type: ['number', 'null'] },
-    usage: { anyOf: [{ type: 'null' }, usage] },
+    usage,
+    user: str,
   },
 );
 
