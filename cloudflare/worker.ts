@@ -5,8 +5,12 @@ import { systemClock } from '../lib/clock.ts';
 import { KvStore } from '../lib/store/kv-store.ts';
 import { DurableObjectAccounts } from './durable-object-accounts.ts';
 import type { Env } from './env.ts';
+import { DurableObjectResponses } from './durable-object-responses.ts';
+import { StoreResponseStore } from '../lib/responses/response-store.ts';
+import { MemoryStore } from '../lib/store/memory-store.ts';
 
 export { QwenAccounts } from './qwen-accounts.ts';
+export { QwenResponses } from './qwen-responses.ts';
 
 // One set of deps per isolate (and per env object): the in-memory token cache lives there, which is
 // what lets a steady-state request run without reading KV or calling the Durable Object.
@@ -17,7 +21,9 @@ function depsFor(env: Env): Omit<Deps, 'waitUntil'> {
   if (!deps) {
     const store = new KvStore(env.QWEN_KV);
     const accounts = new DurableObjectAccounts(env.QWEN_ACCOUNTS, store, systemClock);
-    deps = createDeps({ env, store, authority: accounts, ledger: accounts, quotaWindows: accounts });
+    // Never KV: its free plan allows 1,000 writes a day.
+    const responses = env.QWEN_RESPONSES ? new DurableObjectResponses(env.QWEN_RESPONSES) : new StoreResponseStore(new MemoryStore());
+    deps = createDeps({ env, store, authority: accounts, ledger: accounts, quotaWindows: accounts, responses });
     perEnv.set(env, deps);
   }
   return deps;

@@ -42,6 +42,10 @@ export interface Config {
    * with leading whitespace (0 = never). Vercel's Edge Functions must start a response within 25 s.
    */
   responseStartTimeoutMs: number;
+  /** Stored Responses API responses (`store`, `previous_response_id`); RESPONSES_STORE=off turns them off. */
+  responsesStore: boolean;
+  /** How long a stored response is kept (RESPONSES_STORE_TTL_MS; OpenAI keeps them 30 days). */
+  responsesStoreTtlMs: number;
   version: string;
   /**
    * Settings that were set but are not usable. Collected rather than thrown, so the host entry still
@@ -130,6 +134,8 @@ export function loadConfig(env: Env): Config {
     upstreamIdleTimeoutMs: num('UPSTREAM_IDLE_TIMEOUT_MS', 300_000, 1, 'milliseconds'),
     upstreamConnectTimeoutMs: num('UPSTREAM_CONNECT_TIMEOUT_MS', 120_000, 1, 'milliseconds'),
     responseStartTimeoutMs: num('RESPONSE_START_TIMEOUT_MS', 0, 0, 'milliseconds, 0 = off'),
+    responsesStore: !['off', 'false', '0', 'no'].includes(str('RESPONSES_STORE')?.toLowerCase() ?? ''),
+    responsesStoreTtlMs: num('RESPONSES_STORE_TTL_MS', 30 * 24 * 3600 * 1000, 1, 'milliseconds'),
     version: VERSION,
     problems,
   };

@@ -9,6 +9,7 @@ import { StoreCredentialAuthority, type CredentialAuthority } from './accounts/c
 import { StoreAccountLedger, type AccountLedger } from './accounts/account-ledger.ts';
 import { ModelCatalog } from './accounts/model-catalog.ts';
 import { QuotaWindows, type QuotaCounter } from './accounts/quota-windows.ts';
+import { StoreResponseStore, type ResponseStore } from './responses/response-store.ts';
 
 export interface CreateDepsOptions {
   env: Env;
@@ -24,6 +25,8 @@ export interface CreateDepsOptions {
   ledger?: AccountLedger;
   /** Where API keys' requests per plan window are counted; defaults to the store. */
   quotaWindows?: QuotaCounter;
+  /** Where stored responses live; defaults to the store (a Durable Object on Cloudflare). */
+  responses?: ResponseStore;
 }
 
 /**
@@ -66,6 +69,7 @@ export function createDeps(options: CreateDepsOptions): Omit<Deps, 'waitUntil'> 
       new ModelCatalog(fetchFn, options.store, clock, logger),
       options.quotaWindows ?? new QuotaWindows(options.store),
     ),
+    responses: options.responses ?? new StoreResponseStore(options.store),
     startedAt: clock.now(),
     inFlight,
   };

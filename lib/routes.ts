@@ -4,6 +4,7 @@ import { health } from './handlers/health.ts';
 import { getModel, listModels } from './handlers/models.ts';
 import { chatCompletions } from './handlers/chat-completions.ts';
 import { countTokens, messages } from './handlers/messages.ts';
+import { createResponse, deleteResponse, getResponse } from './handlers/responses.ts';
 import { accountStatus } from './handlers/status.ts';
 
 export type Handler = (request: Request, deps: Deps, ctx: RequestContext) => Promise<Response>;
@@ -11,7 +12,7 @@ export type Handler = (request: Request, deps: Deps, ctx: RequestContext) => Pro
 export interface Route {
   /** Matched against the path (the Vercel entry removes the `/api` its functions are served under). */
   pattern: RegExp;
-  methods: Partial<Record<'GET' | 'POST', Handler>>;
+  methods: Partial<Record<'GET' | 'POST' | 'DELETE', Handler>>;
   /** Which key is required: none, a client key (OPENAI_API_KEY), or the admin key (ADMIN_API_KEY, else a client key). */
   auth: 'none' | 'client' | 'admin';
   /** Whose error shape the route answers in; OpenAI's unless said otherwise. */
@@ -32,5 +33,7 @@ export const routes: Route[] = [
   { pattern: /^\/v1\/chat\/completions\/?$/, auth: 'client', methods: { POST: chatCompletions } },
   { pattern: /^\/v1\/messages\/?$/, auth: 'client', methods: { POST: messages }, dialect: anthropic },
   { pattern: /^\/v1\/messages\/count_tokens\/?$/, auth: 'client', methods: { POST: countTokens }, dialect: anthropic },
+  { pattern: /^\/v1\/responses\/?$/, auth: 'client', methods: { POST: createResponse } },
+  { pattern: /^\/v1\/responses\/[^/]+(\/input_items)?\/?$/, auth: 'client', methods: { GET: getResponse, DELETE: deleteResponse } },
   { pattern: /^\/(v1|admin)\/status\/?$/, auth: 'admin', methods: { GET: accountStatus } },
 ];

@@ -16,7 +16,7 @@ export function corsHeaders(request: Request, keyed = true): Record<string, stri
     vary: 'origin',
     ...(request.method === 'OPTIONS'
       ? {
-          'access-control-allow-methods': 'GET, POST, OPTIONS',
+          'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
           // Echo what the browser asks for: SDKs add x-stainless-* headers that change between versions.
           'access-control-allow-headers': request.headers.get('access-control-request-headers') || ALLOWED_HEADERS,
           'access-control-max-age': '86400',

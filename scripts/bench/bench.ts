@@ -334,6 +334,8 @@ async function main(options: Options): Promise<void> {
     const cpuResult = summarizeCpu(samples.map((s) => s.content));
     const cpuReasoning = summarizeCpu(samples.map((s) => s.reasoning));
     const cpuMessages = summarizeCpu(samples.map((s) => s.messages));
+    const cpuResponses = summarizeCpu(samples.map((s) => s.responses));
+    const cpuResponsesReasoning = summarizeCpu(samples.map((s) => s.responsesReasoning));
     const breakdown = medianBreakdown(samples.map((s) => s.breakdown));
 
     const results: Results = {
@@ -346,7 +348,16 @@ async function main(options: Options): Promise<void> {
       },
       latency: { rounds, warmup, cells: latency, cpu: requestCpu },
       throughput,
-      cpu: { inproc: cpuResult, reasoning: cpuReasoning, messages: cpuMessages, breakdown, request: inproc.request, runtimes: runtimeCpu },
+      cpu: {
+        inproc: cpuResult,
+        reasoning: cpuReasoning,
+        messages: cpuMessages,
+        responses: cpuResponses,
+        responsesReasoning: cpuResponsesReasoning,
+        breakdown,
+        request: inproc.request,
+        runtimes: runtimeCpu,
+      },
       memory: { inproc: memory, runtimes: runtimeMemory },
       bundle: { worker: worker.size, wranglerSays: worker.wranglerSays, vercel: vercelSizes },
       store: inproc.store,
@@ -496,6 +507,9 @@ interface ChunkResults {
   /** The same answer through /v1/messages (Anthropic's events). */
   messages: CpuSamples;
   reasoning: CpuSamples;
+  /** The same answers on /v1/responses (typed events, the final Response, the stored record). */
+  responses: CpuSamples;
+  responsesReasoning: CpuSamples;
   breakdown: CpuBreakdown;
 }
 
@@ -523,6 +537,8 @@ function runInproc(): void {
             content: await sampleCpuPerChunk(LONG_ANSWER, runs),
             messages: await sampleCpuPerChunk(LONG_ANSWER, runs, 'messages'),
             reasoning: await sampleCpuPerChunk(LONG_REASONING_ANSWER, runs),
+            responses: await sampleCpuPerChunk(LONG_ANSWER, runs, 'responses'),
+            responsesReasoning: await sampleCpuPerChunk(LONG_REASONING_ANSWER, runs, 'responses'),
             breakdown: await measureCpuBreakdown(LONG_ANSWER, quick ? 7 : 9),
           } satisfies ChunkResults;
         } else if (message.type === 'rest') {

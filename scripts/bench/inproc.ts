@@ -163,11 +163,13 @@ const COMPLETION = {
 };
 
 /** The client protocols the gateway serves; each is measured with its own request for the same answer. */
-export type Surface = 'chat' | 'messages';
+export type Surface = 'chat' | 'messages' | 'responses';
 
 const SURFACE_REQUESTS: Record<Surface, { path: string; body: (stream: boolean) => object }> = {
   chat: { path: '/v1/chat/completions', body: (stream) => ({ model: 'coder-model', stream, messages: [{ role: 'user', content: 'hi there' }] }) },
   messages: { path: '/v1/messages', body: (stream) => ({ model: 'coder-model', max_tokens: 1024, stream, messages: [{ role: 'user', content: 'hi there' }] }) },
+  // store left at its default (true): the stored record is part of the cost.
+  responses: { path: '/v1/responses', body: (stream) => ({ model: 'coder-model', stream, input: 'hi there' }) },
 };
 
 function chatRequest(stream: boolean, surface: Surface = 'chat'): Request {

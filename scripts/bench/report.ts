@@ -130,7 +130,7 @@ export interface Results {
   meta: { date: string; command: string; machine: Machine; seconds: number; quick: boolean };
   latency: { rounds: number; warmup: number; cells: Record<'non-stream' | 'stream', Partial<Record<TargetKey, LatencyCell>>>; cpu: RequestCpu[] };
   throughput: { seconds: number; levels: number[]; rows: Partial<Record<TargetKey, number[]>>; errors: number };
-  cpu: { inproc: CpuResult; reasoning: CpuResult; messages?: CpuResult; breakdown: CpuBreakdown; request: RequestCost; runtimes: RuntimeCpu[] };
+  cpu: { inproc: CpuResult; reasoning: CpuResult; messages?: CpuResult; responses?: CpuResult; responsesReasoning?: CpuResult; breakdown: CpuBreakdown; request: RequestCost; runtimes: RuntimeCpu[] };
   memory: { inproc: MemoryResult; runtimes: RuntimeMemory[] };
   bundle: { worker: Size; wranglerSays: string | undefined; vercel: Size[] };
   store: StoreResult;
@@ -330,6 +330,12 @@ export function renderReport(r: Results): { markdown: string; failed: string[] }
         ["the same answer as reasoning_content (a thinking model): the gateway's own", f2(rc.ownMs), f2(rc.ownUsPerChunk)],
         ...(r.cpu.messages
           ? [["the same answer through /v1/messages (Anthropic's events): the gateway's own", f2(r.cpu.messages.ownMs), f2(r.cpu.messages.ownUsPerChunk)]]
+          : []),
+        ...(r.cpu.responses && r.cpu.responsesReasoning
+          ? [
+              ["the same answer on /v1/responses (typed events, the final Response, the stored record): the gateway's own", f2(r.cpu.responses.ownMs), f2(r.cpu.responses.ownUsPerChunk)],
+              ["the reasoning answer on /v1/responses (reasoning summary events): the gateway's own", f2(r.cpu.responsesReasoning.ownMs), f2(r.cpu.responsesReasoning.ownUsPerChunk)],
+            ]
           : []),
         ['parts, each measured alone in the same processes:', '', ''],
         ['  relayChatStream alone over the plain answer (minus the baseline)', f2(b.relayMs), f2((b.relayMs * 1000) / b.chunks)],
@@ -678,7 +684,11 @@ function judge(r: Results): Verdict[] {
   });
 
   // The other client protocols: the same budget, for the same answer in their own events.
-  for (const [surface, result] of [['/v1/messages', r.cpu.messages]] as const) {
+  for (const [surface, result] of [
+    ['/v1/messages', r.cpu.messages],
+    ['/v1/responses', r.cpu.responses],
+    ['/v1/responses, a reasoning answer', r.cpu.responsesReasoning],
+  ] as const) {
     if (!result) continue;
     const ms = (result.ownMs * 4000) / result.chunks;
     verdicts.push({

@@ -17,7 +17,7 @@ export const startCloudflare: StartTarget = async (env) => {
     scriptPath: 'dist/cloudflare/worker.js',
     compatibilityDate: '2026-04-20',
     kvNamespaces: ['QWEN_KV'],
-    durableObjects: { QWEN_ACCOUNTS: { className: 'QwenAccounts', useSQLite: true } },
+    durableObjects: { QWEN_ACCOUNTS: { className: 'QwenAccounts', useSQLite: true }, QWEN_RESPONSES: { className: 'QwenResponses', useSQLite: true } },
     bindings: env,
     host: '127.0.0.1',
     port: 0,

@@ -107,6 +107,24 @@ describeWithRedis('vercel + Upstash Redis', () => {
     console.log(`upstash shared refresh: ${N} concurrent requests over 2 instances and 2 accounts, ${fake.counters.refreshCalls - before} refresh calls, ${answers.filter((t) => t.startsWith('failed')).length} failures`);
     fake.setScenario({ refreshLatencyMs: 0 });
   });
+  test('stored responses go to Upstash with their TTL, and another instance continues them with previous_response_id', async () => {
+    const env = { QWEN_CLI_AUTH: JSON.stringify(fake.mintCredentials()), UPSTASH_REDIS_REST_URL: rest.url, UPSTASH_REDIS_REST_TOKEN: rest.token, RESPONSES_STORE_TTL_MS: '600000' };
+    const [one, two] = [await gateway(env), await gateway(env)];
+    const first = await client(one).responses.create({ model: 'coder-model', input: 'remember the lighthouse' });
+    let ttl = -2;
+    for (let i = 0; i < 50 && ttl < 0; i++) {
+      ttl = await redis.pttl(`qwen:response:${first.id}`);
+      if (ttl < 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(ttl).toBeGreaterThan(590_000);
+    expect(JSON.parse((await redis.get(`qwen:response:${first.id}`))!).response.id).toBe(first.id);
+    await client(two).responses.create({ model: 'coder-model', previous_response_id: first.id, input: 'what did I say?' });
+    expect(JSON.stringify(chatCalls().at(-1)!.json)).toContain('remember the lighthouse');
+    const unstored = await client(one).responses.create({ model: 'coder-model', input: 'not kept', store: false });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await redis.exists(`qwen:response:${unstored.id}`)).toBe(0);
+  });
+
 });
 
 describe('vercel without Redis', () => {
