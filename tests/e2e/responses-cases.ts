@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import OpenAI from 'openai';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { startFakeQwen, type FakeQwen } from '../fake-qwen/index.ts';
+import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import type { FakeQwen } from '../fake-qwen/index.ts';
+import { useHarness } from './harness.ts';
 import { assertOpenAISchema } from '../support/openai-schema.ts';
 import { validateResponsesSchema } from '../support/responses-schema.ts';
 import type { GatewayTarget, StartTarget } from './targets.ts';
@@ -15,21 +16,13 @@ type Json = Record<string, any>;
  * the Responses schemas.
  */
 export function defineResponsesCases(start: StartTarget): void {
-  const KEY = 'sk-test-responses';
+  const harness = useHarness(start);
+  const KEY = harness.keys[0]!;
   let fake: FakeQwen;
-  const targets: GatewayTarget[] = [];
-
-  async function gateway(env: Record<string, string> = {}, credentials?: object | object[]): Promise<GatewayTarget> {
-    const target = await start({
-      QWEN_CLI_AUTH: JSON.stringify(credentials ?? fake.mintCredentials()),
-      QWEN_OAUTH_BASE_URL: fake.oauthUrl,
-      OPENAI_API_KEY: KEY,
-      LOG_LEVEL: 'error',
-      ...env,
-    });
-    targets.push(target);
-    return target;
-  }
+  beforeAll(() => {
+    fake = harness.fake;
+  });
+  const gateway = (env: Record<string, string> = {}, credentials?: object | object[]) => harness.gateway({ LOG_LEVEL: 'error', ...env }, credentials);
   const client = (target: GatewayTarget) => new OpenAI({ baseURL: `${target.url}/v1`, apiKey: KEY, maxRetries: 0 });
   const post = (target: GatewayTarget, body: string | object, path = '/v1/responses') =>
     fetch(`${target.url}${path}`, {
@@ -38,8 +31,8 @@ export function defineResponsesCases(start: StartTarget): void {
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
   const call = (target: GatewayTarget, method: string, path: string) => fetch(`${target.url}${path}`, { method, headers: { authorization: `Bearer ${KEY}` } });
-  const chatCalls = () => fake.requests.filter((r) => r.server === 'api' && r.path.endsWith('/chat/completions'));
-  const lastChatBody = () => chatCalls().at(-1)?.json as Json;
+  const { chatCalls } = harness;
+  const lastChatBody = () => harness.lastChatBody() as Json;
 
   /** A whole SSE answer, read until the server closes it, parsed and checked event by event. */
   async function streamOf(target: GatewayTarget, body: object): Promise<{ events: Json[]; types: string[]; text: string }> {
@@ -78,14 +71,6 @@ export function defineResponsesCases(start: StartTarget): void {
     }
     throw new Error(`${id} was never stored`);
   }
-
-  beforeAll(async () => {
-    fake = await startFakeQwen({ resourceUrlStyle: 'http' });
-  });
-  afterAll(async () => {
-    await Promise.all(targets.map((t) => t.close()));
-    await fake.close();
-  });
 
   describe('responses: answers', () => {
     let gw: GatewayTarget;
