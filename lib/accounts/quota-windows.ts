@@ -12,8 +12,10 @@ import type { Store } from '../store/store.ts';
  * - `month`: the calendar month in UTC+8 [inferred: the plan meters per billing month, which
  *   starts on the subscription day the gateway cannot know].
  *
- * Counts are read-modify-write on the store, so two instances flushing the same key at the same
- * moment can lose one batch; kept in this module alone so it can move onto an atomic increment.
+ * Counts are atomic increments on the store (Store.incrementFields), one counter record per window
+ * instance: `qwen:quota:<id>:week:<start>`, `...:month:<start>`, and for the 5-hour window, whose
+ * start is not on a grid, `...:5h:<start>` under a start agreed with one SET NX (`qwen:quota:<id>:5h`,
+ * which expires when the window closes). So instances flushing at the same moment never lose a count.
  */
 export type QuotaWindowName = '5h' | 'week' | 'month';
 export const QUOTA_WINDOWS: readonly QuotaWindowName[] = ['5h', 'week', 'month'];
@@ -58,12 +60,6 @@ export const PLAN_ALLOWANCES: Record<string, Record<string, Record<QuotaWindowNa
   },
 };
 
-interface Counter {
-  start: number;
-  count: number;
-}
-type Counters = Partial<Record<QuotaWindowName, Counter>>;
-
 export interface WindowUsage {
   window: QuotaWindowName;
   requests: number;
@@ -73,7 +69,11 @@ export interface WindowUsage {
   resetsAt: string;
 }
 
-const quotaKey = (id: string) => `qwen:quota:${id}`;
+const startKey = (id: string) => `qwen:quota:${id}:5h`;
+const countKey = (id: string, window: QuotaWindowName, start: number) => `qwen:quota:${id}:${window}:${start}`;
+/** How long a window's counter outlives the window (a status read just after it closed still finds it). */
+const SLACK_MS = DAY_MS;
+
 
 /** Where the window counts live: a Store here; on Cloudflare the accounts Durable Object (never KV). */
 export interface QuotaCounter {
@@ -84,39 +84,49 @@ export interface QuotaCounter {
 export class QuotaWindows implements QuotaCounter {
   constructor(private readonly store: Store) {}
 
-  /** Adds `requests` to every window of `id` at `now`, opening the windows that rolled over. */
+  /** Adds `requests` to every window of `id` at `now`, opening a 5-hour window if none is open. */
   async add(id: string, requests: number, now: number): Promise<void> {
-    const counters = current(await this.#read(id), now);
-    for (const window of QUOTA_WINDOWS) {
-      const counter = counters[window] ?? { start: windowStart(window, now), count: 0 };
-      counters[window] = { start: counter.start, count: counter.count + requests };
-    }
-    // A month and a bit: the longest window, plus slack for a late read.
-    await this.store.set(quotaKey(id), JSON.stringify(counters), { ttlMs: 32 * DAY_MS });
+    const fiveHours = (await this.#openFiveHours(id, now)) ?? now;
+    await Promise.all(
+      QUOTA_WINDOWS.map((window) => {
+        const start = window === '5h' ? fiveHours : windowStart(window, now);
+        const ttlMs = windowEnd(window, start) - now + SLACK_MS;
+        return this.store.incrementFields(countKey(id, window, start), { requests }, { ttlMs });
+      }),
+    );
   }
 
   async usage(id: string, now: number, allowances?: Record<QuotaWindowName, number>): Promise<WindowUsage[]> {
-    const counters = current(await this.#read(id), now);
-    return QUOTA_WINDOWS.map((window) => {
-      const counter = counters[window];
-      return {
-        window,
-        requests: counter?.count ?? 0,
-        allowance: allowances?.[window] ?? null,
-        resetsAt: new Date(windowEnd(window, counter?.start ?? windowStart(window, now))).toISOString(),
-      };
-    });
+    const open = await this.#fiveHoursStart(id, now);
+    return Promise.all(
+      QUOTA_WINDOWS.map(async (window) => {
+        const start = window === '5h' ? open : windowStart(window, now);
+        const requests = start === undefined ? 0 : ((await this.store.getFields(countKey(id, window, start))).requests ?? 0);
+        return {
+          window,
+          requests,
+          allowance: allowances?.[window] ?? null,
+          resetsAt: new Date(windowEnd(window, start ?? now)).toISOString(),
+        };
+      }),
+    );
   }
 
-  async #read(id: string): Promise<Counters> {
-    const raw = await this.store.get(quotaKey(id));
-    if (!raw) return {};
-    try {
-      const parsed: unknown = JSON.parse(raw);
-      return typeof parsed === 'object' && parsed !== null ? (parsed as Counters) : {};
-    } catch {
-      return {};
+  /** The open 5-hour window's start, opening one at `now` when none is (one writer wins the SET NX). */
+  async #openFiveHours(id: string, now: number): Promise<number | undefined> {
+    // Twice: the window that made the SET NX fail may close before it is read.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (await this.store.setIfAbsent(startKey(id), String(now), { ttlMs: FIVE_HOURS_MS })) return now;
+      const open = await this.#fiveHoursStart(id, now);
+      if (open !== undefined) return open;
     }
+    return undefined;
+  }
+
+  async #fiveHoursStart(id: string, now: number): Promise<number | undefined> {
+    const start = Number(await this.store.get(startKey(id)));
+    // The store may keep the key a little past its TTL (KV rounds up): the window's own end decides.
+    return Number.isFinite(start) && start > 0 && now < start + FIVE_HOURS_MS ? start : undefined;
   }
 }
 
@@ -129,16 +139,4 @@ function windowStart(window: QuotaWindowName, now: number): number {
 export function windowEnd(window: QuotaWindowName, start: number): number {
   if (window === '5h') return start + FIVE_HOURS_MS;
   return window === 'week' ? nextWeeklyReset(start) : nextMonthlyReset(start);
-}
-
-/** The counters still open at `now`; closed windows are dropped (they start from zero again). */
-function current(counters: Counters, now: number): Counters {
-  const open: Counters = {};
-  for (const window of QUOTA_WINDOWS) {
-    const counter = counters[window];
-    if (counter && typeof counter.start === 'number' && typeof counter.count === 'number' && now < windowEnd(window, counter.start)) {
-      open[window] = counter;
-    }
-  }
-  return open;
 }

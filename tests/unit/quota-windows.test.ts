@@ -52,6 +52,12 @@ describe('QuotaWindows (fake clock)', () => {
     expect((await windows.usage('k', clock.now())).map((u) => u.requests)).toEqual([0, 0, 0]);
   });
 
+  test('concurrent flushes from many instances lose no count (atomic increments, one agreed 5-hour start)', async () => {
+    const { windows, clock } = setup();
+    await Promise.all(Array.from({ length: 200 }, () => windows.add('k', 1, clock.now())));
+    expect((await windows.usage('k', clock.now())).map((u) => u.requests)).toEqual([200, 200, 200]);
+  });
+
   test('keys are counted apart', async () => {
     const { windows, clock } = setup();
     await windows.add('a', 2, clock.now());
