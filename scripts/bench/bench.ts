@@ -74,7 +74,7 @@ interface Target {
 }
 
 const smallBody = (stream: boolean) => JSON.stringify({ model: 'coder-model', stream, messages: [{ role: 'user', content: 'hi there' }] });
-const messagesBody = (stream: boolean) => JSON.stringify({ model: 'coder-model', max_tokens: 1024, stream, messages: [{ role: 'user', content: 'hi there' }] });
+const messagesBody = (stream: boolean, content = 'hi there') => JSON.stringify({ model: 'coder-model', max_tokens: 1024, stream, messages: [{ role: 'user', content }] });
 const firehoseBody = (spec: string) => JSON.stringify({ model: 'coder-model', stream: true, messages: [{ role: 'user', content: `firehose:${spec}` }] });
 
 async function main(options: Options): Promise<void> {
@@ -200,6 +200,7 @@ async function main(options: Options): Promise<void> {
         ...t,
         key: `${t.key}-messages` as TargetKey,
         small: (stream: boolean) => ({ ...t.small(stream), url: t.small(stream).url.replace(path_, '/v1/messages'), body: messagesBody(stream) }),
+        firehose: (spec: string) => ({ ...t.firehose(spec), url: t.firehose(spec).url.replace(path_, '/v1/messages'), body: messagesBody(true, `firehose:${spec}`) }),
         done: 'message_stop',
       }));
 
@@ -233,7 +234,7 @@ async function main(options: Options): Promise<void> {
       keys.map((key) => [...targets, ...jsFloors, ...surfaceTargets].find((t) => t.key === key)).filter((t): t is Target => t !== undefined);
     const streamTargets = byKey(['worker-floor', 'worker-js-floor', 'worker', 'vercel-floor', 'vercel-js-floor', 'vercel']);
     // Bursts run through every target of the report's order except the direct path.
-    const burstTargets = byKey(ORDER.filter((key) => key !== 'direct' && !key.endsWith('-messages')));
+    const burstTargets = byKey(ORDER.filter((key) => key !== 'direct'));
     const pacedTargets = byKey(['worker-floor', 'worker-js-floor', 'worker-js-double-floor', 'worker', 'vercel-floor', 'vercel-js-floor', 'vercel']);
 
     // Every target answers both kinds of request, and both firehose routes, before anything is timed.
@@ -244,7 +245,10 @@ async function main(options: Options): Promise<void> {
       await timedCall(probe, t.firehose('10x16'), '[DONE]');
     }
     for (const t of jsFloors) await timedCall(probe, t.firehose('10x16'), '[DONE]');
-    for (const t of surfaceTargets) await timedCall(probe, t.small(true), t.done);
+    for (const t of surfaceTargets) {
+      await timedCall(probe, t.small(true), t.done);
+      await timedCall(probe, t.firehose('10x16'), t.done);
+    }
     probe.destroy();
 
     // ---- 1. Added latency ----
@@ -452,13 +456,13 @@ async function cpuPerRequest(t: Target, n: number): Promise<{ 'non-stream': numb
 async function processCpu(t: Target, spec: string, chunks: number, runs: number, mode: RuntimeCpu['mode']): Promise<RuntimeCpu> {
   const agent = keepAliveAgent(1);
   const call = t.firehose(spec);
-  await timedCall(agent, t.firehose(`${Math.min(chunks, 400)}x16`), '[DONE]'); // warm
+  await timedCall(agent, t.firehose(`${Math.min(chunks, 400)}x16`), t.done ?? '[DONE]'); // warm
   const samples: number[] = [];
   try {
     for (let i = 0; i < runs; i++) {
       await pause(30);
       const before = cpuTimeMs(t.firehosePid!);
-      await timedCall(agent, call, '[DONE]');
+      await timedCall(agent, call, t.done ?? '[DONE]');
       await pause(30); // the stream's end-of-request work (log line, usage) runs just after the last byte
       samples.push(cpuTimeMs(t.firehosePid!) - before);
     }
