@@ -1,3 +1,4 @@
+import { describeWithRedis } from '../support/redis-availability.ts';
 import { Redis as IORedis } from 'ioredis';
 import { afterAll, describe, expect, test } from 'vitest';
 import { startVercelDevServer } from '../../scripts/vercel/dev-server.mjs';
@@ -80,7 +81,7 @@ describe.concurrent('a token endpoint slower than any caller waits (25 s)', () =
   }, 60_000);
 });
 
-describe('vercel + Upstash: Redis down for 6 s across a 3 s refresh', () => {
+describeWithRedis('vercel + Upstash: Redis down for 6 s across a 3 s refresh', () => {
   let redis: RedisServerHandle | undefined;
   let rest: UpstashRestServer | undefined;
   afterAll(async () => {
