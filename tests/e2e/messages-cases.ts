@@ -194,6 +194,13 @@ export function defineMessagesCases(start: StartTarget): void {
       expect(tools[0]!.function.parameters).not.toHaveProperty('$schema');
       expect(JSON.stringify(tools)).not.toContain('defer_loading');
       expect(sent).toMatchObject({ tool_choice: 'auto', parallel_tool_calls: false });
+
+      // A forced choice reaches Qwen as such, except with thinking on, where Qwen refuses it: then auto.
+      const tool = { name: 'get_weather', input_schema: { type: 'object' as const, properties: {} } };
+      await client(gw).messages.create({ model: 'claude-sonnet-4-6', max_tokens: 200, messages: user('forced'), tools: [tool], tool_choice: { type: 'tool', name: 'get_weather' } });
+      expect(lastChatBody().tool_choice).toEqual({ type: 'function', function: { name: 'get_weather' } });
+      await client(gw).messages.create({ model: 'claude-sonnet-4-6', max_tokens: 2000, messages: user('forced, thinking'), tools: [tool], tool_choice: { type: 'any' }, thinking: { type: 'enabled', budget_tokens: 1024 } });
+      expect(lastChatBody()).toMatchObject({ tool_choice: 'auto', enable_thinking: true });
     });
 
     test('tool calls stream as input_json_delta (Qwen reusing index 0 for a second call included), and the SDK assembles their input', async () => {
