@@ -94,6 +94,14 @@ export function shapeQwenBody(body: Json, options: ShapeOptions): Json {
   const info = lookupModel(options.modelLimits, model);
 
   applyReasoningEffort(out);
+  // Thinking switches only where the model has them: an instruct model (qwen3-coder-*) has none, and
+  // providers that check refuse them; a thinking-only model refuses being switched off.
+  if (info?.thinking === 'no' && out.enable_thinking !== undefined) {
+    delete out.enable_thinking;
+    delete out.thinking_budget;
+  } else if (info?.thinking === 'only' && out.enable_thinking === false) {
+    delete out.enable_thinking;
+  }
 
   // Qwen reads `max_tokens` only, and refuses one above the model's ceiling: clamp instead of failing.
   const { max_completion_tokens } = out;

@@ -280,6 +280,27 @@ describe('shapeQwenBody', () => {
   });
 });
 
+describe('thinking switches follow what the model can do', () => {
+  const user = [{ role: 'user', content: 'x' }];
+  test('an instruct model (qwen3-coder-*) gets none: providers that check refuse them', () => {
+    const out = shape({ model: 'qwen3-coder-plus', messages: user, reasoning_effort: 'medium' });
+    expect(out).not.toHaveProperty('enable_thinking');
+    expect(out).not.toHaveProperty('thinking_budget');
+    // With no thinking, a forced tool choice is fine and stays.
+    const forced = shape({ model: 'qwen3-coder-flash', messages: user, enable_thinking: true, tools: [{ type: 'function', function: { name: 'f' } }], tool_choice: 'required' });
+    expect(forced).toMatchObject({ tool_choice: 'required' });
+    expect(forced).not.toHaveProperty('enable_thinking');
+  });
+
+  test('a hybrid model gets them; a thinking-only model is never switched off', () => {
+    expect(shape({ model: 'qwen3.6-plus', messages: user, reasoning_effort: 'low' })).toMatchObject({ enable_thinking: true, thinking_budget: 1024 });
+    expect(shape({ model: 'qwen3.6-plus', messages: user, reasoning_effort: 'none' })).toMatchObject({ enable_thinking: false });
+    expect(shape({ model: 'qwen3.8-max-preview', messages: user, reasoning_effort: 'none' })).not.toHaveProperty('enable_thinking');
+    // A model the table does not know keeps whatever was asked.
+    expect(shape({ model: 'some-new-model', messages: user, enable_thinking: true })).toMatchObject({ enable_thinking: true });
+  });
+});
+
 describe('lookupModel', () => {
   test('exact ids, dated snapshots and families; unknown models are unknown', () => {
     expect(lookupModel(QWEN_MODEL_LIMITS, 'coder-model')?.outputTokens).toBe(65_536);
