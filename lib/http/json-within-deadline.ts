@@ -1,4 +1,5 @@
 import { asGatewayError, type GatewayError } from '../errors.ts';
+import { withinDeadline } from './within-deadline.ts';
 
 /** While committed early, a space every few seconds keeps the connection visibly alive. */
 const HEARTBEAT_MS = 5_000;
@@ -25,18 +26,9 @@ export interface DeadlineOptions {
  * the status code; the body is then the protocol's error object (OpenAI's {"error":{...}}) under a 200.
  */
 export async function jsonWithinDeadline(answer: Promise<unknown>, options: DeadlineOptions): Promise<Response> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), options.deadlineMs)));
-  const settled = answer.then(
-    (value) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-  const first = await Promise.race([settled, late]);
-  clearTimeout(timer);
-  if (first !== 'late') {
-    if ('error' in first) throw first.error;
-    return Response.json(first.value);
-  }
+  const first = await withinDeadline(answer, options.deadlineMs);
+  if ('value' in first) return Response.json(first.value);
+  const settled = first.late;
 
   let beat: ReturnType<typeof setInterval> | undefined;
   const body = new ReadableStream<Uint8Array>({

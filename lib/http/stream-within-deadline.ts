@@ -1,5 +1,6 @@
 import { asGatewayError, type GatewayError } from '../errors.ts';
 import type { StreamEncoder } from '../turn/stream-encoder.ts';
+import { withinDeadline } from './within-deadline.ts';
 
 const textEncoder = new TextEncoder();
 
@@ -43,18 +44,9 @@ export function openOnce<T extends Pick<StreamEncoder, 'open'>>(encoder: T): T {
  * it starts, or the error as an in-band SSE error event (what a stream that fails midway sends).
  */
 export async function streamWithinDeadline(start: Promise<Response>, options: StreamDeadlineOptions): Promise<Response> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), options.deadlineMs)));
-  const settled = start.then(
-    (response) => ({ response }),
-    (error: unknown) => ({ error }),
-  );
-  const first = await Promise.race([settled, late]);
-  clearTimeout(timer);
-  if (first !== 'late') {
-    if ('error' in first) throw first.error;
-    return first.response;
-  }
+  const first = await withinDeadline(start, options.deadlineMs);
+  if ('value' in first) return first.value;
+  const settled = first.late;
 
   let beat: ReturnType<typeof setInterval> | undefined;
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
@@ -76,7 +68,7 @@ export async function streamWithinDeadline(start: Promise<Response>, options: St
         controller.close();
         return;
       }
-      reader ??= outcome.response.body?.getReader();
+      reader ??= outcome.value.body?.getReader();
       const next = reader ? await reader.read() : { done: true as const, value: undefined };
       if (next.done) controller.close();
       else controller.enqueue(next.value);
@@ -87,7 +79,7 @@ export async function streamWithinDeadline(start: Promise<Response>, options: St
       if (reader) return reader.cancel(reason);
       options.onCancel();
       // A stream that starts after the client left is not read by anyone: release it.
-      void settled.then((outcome) => ('response' in outcome ? outcome.response.body?.cancel(reason) : undefined));
+      void settled.then((outcome) => ('value' in outcome ? outcome.value.body?.cancel(reason) : undefined));
     },
   });
   return new Response(body, { status: 200, headers: { ...EVENT_STREAM_HEADERS } });
