@@ -16,6 +16,7 @@ export interface RelayOptions {
 }
 
 const textEncoder = new TextEncoder();
+const STREAMING = { stream: true } as const;
 
 /**
  * Relays Qwen's SSE answer to the client as soon as each frame is complete, in the client's own
@@ -186,9 +187,14 @@ export function relayQwenStream(
       }
       return true;
     }
+    parser.feed(decoder.decode(result.value, STREAMING));
+    // One clock read per upstream read: the frames it completes leave at the same moment.
     lastUpstream = Date.now();
-    parser.feed(decoder.decode(result.value, { stream: true }));
-    return flush() || finished;
+    if (out === '') return finished;
+    controller.enqueue(textEncoder.encode(out));
+    out = '';
+    lastWrite = lastUpstream;
+    return true;
   };
 
   return new ReadableStream<Uint8Array>(
