@@ -15,7 +15,12 @@ export type ParsedAccounts = { ok: true; accounts: AccountSeed[] } | { ok: false
  */
 export async function parseQwenCliAuth(raw: string | undefined): Promise<ParsedAccounts> {
   if (raw === undefined || raw.trim() === '') {
-    return fail('qwen_credentials_missing', `QWEN_CLI_AUTH is not set. ${HOW_TO_GET}`);
+    return fail(
+      'qwen_credentials_missing',
+      'No Qwen credentials are configured. Set QWEN_API_KEY to a Qwen API key (Coding Plan `sk-sp-...`, Token Plan, ' +
+        'DashScope or ModelScope; several providers at once with QWEN_API_KEYS). For a legacy Qwen Code OAuth login, set ' +
+        'QWEN_CLI_AUTH instead (`npm run login`).',
+    );
   }
   let parsed: unknown;
   try {
