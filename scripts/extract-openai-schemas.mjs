@@ -6,7 +6,9 @@
 // licensed (OpenAI, https://github.com/openai/openai-openapi); its version and licence are kept in
 // the output's `info`.
 //
-//   node scripts/extract-openai-schemas.mjs [path/to/openai-openapi.yaml]
+//   node scripts/extract-openai-schemas.mjs path/to/openai-openapi.yaml
+//
+// (the spec: https://github.com/openai/openai-openapi; it is not kept in the repository, only the extract)
 //
 // Re-run it after updating the spec, or after adding a name to ROOTS.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -87,7 +89,11 @@ function refsIn(node) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const source = process.argv[2] ?? fileURLToPath(new URL('../../shared/openai-openapi.yaml', import.meta.url));
+  const source = process.argv[2];
+  if (!source) {
+    console.error('usage: node scripts/extract-openai-schemas.mjs path/to/openai-openapi.yaml');
+    process.exit(2);
+  }
   const spec = parse(readFileSync(source, 'utf8'), { maxAliasCount: -1 });
   const out = extractSchemas(spec, ROOTS);
   writeFileSync(OUT, `${JSON.stringify(out, null, 1)}\n`);
