@@ -106,6 +106,14 @@ function defaultType(status: number): string {
 export const invalidRequest = (message: string, param: string | null = null, code: string | null = null) =>
   new GatewayError({ status: 400, message, param, code });
 
+/**
+ * An account whose credentials Qwen will not take (a spent refresh token, a rejected key): the
+ * operator's to fix, so a 503 the SDKs do not retry, never a 401 that would blame the client's key.
+ * The account loop takes it out of rotation and moves on.
+ */
+export const deadCredentials = (code: string, message: string) =>
+  new GatewayError({ status: 503, type: 'server_error', code, message, failure: { kind: 'credentials' }, headers: { 'x-should-retry': 'false' } });
+
 /** Anything thrown that is not a GatewayError is a bug or an unexpected runtime failure. */
 export function asGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;

@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors.ts';
+import { deadCredentials } from '../errors.ts';
 import type { ProviderPreset } from '../qwen/providers.ts';
 import type { TokenSource, UpstreamAccess } from './token-source.ts';
 
@@ -22,14 +22,10 @@ export class ApiKeyTokenSource implements TokenSource {
 
   async getAccess(options: { rejected?: string } = {}): Promise<UpstreamAccess> {
     if (options.rejected === this.key) {
-      throw new GatewayError({
-        status: 503,
-        type: 'server_error',
-        code: 'qwen_credentials_rejected',
-        failure: { kind: 'credentials' },
-        message: `Qwen rejected the API key of account ${this.id} (${this.preset.name}, ${this.baseUrl}). Check that the key belongs to that provider and region (QWEN_API_KEYS / QWEN_PROVIDER).`,
-        headers: { 'x-should-retry': 'false' },
-      });
+      throw deadCredentials(
+        'qwen_credentials_rejected',
+        `Qwen rejected the API key of account ${this.id} (${this.preset.name}, ${this.baseUrl}). Check that the key belongs to that provider and region (QWEN_API_KEYS / QWEN_PROVIDER).`,
+      );
     }
     return { accountId: this.id, kind: this.kind, token: this.key, baseUrl: this.baseUrl, forwardUserAgent: this.preset.plan };
   }

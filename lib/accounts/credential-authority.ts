@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors.ts';
+import { GatewayError, deadCredentials } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Store } from '../store/store.ts';
 import type { AccountSeed, QwenCredentials } from '../credentials/qwen-credentials.ts';
@@ -356,15 +356,10 @@ function usable(credentials: AccessCredentials, rejected: string | undefined, no
 }
 
 export function credentialsInvalid(accountId: string): GatewayError {
-  return new GatewayError({
-    status: 503,
-    type: 'server_error',
-    code: 'qwen_credentials_invalid',
-    failure: { kind: 'credentials' },
-    message:
-      `Qwen refused to refresh the OAuth credentials of account ${accountId}: the refresh token was already used or revoked. ` +
+  return deadCredentials(
+    'qwen_credentials_invalid',
+    `Qwen refused to refresh the OAuth credentials of account ${accountId}: the refresh token was already used or revoked. ` +
       'Sign in again (`npm run login`) and deploy the new credentials as QWEN_CLI_AUTH. ' +
       "Note: Qwen's OAuth free tier was discontinued on 2026-04-15; with a Qwen API key, set QWEN_API_KEY instead.",
-    headers: { 'x-should-retry': 'false' },
-  });
+  );
 }

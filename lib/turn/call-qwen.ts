@@ -1,5 +1,5 @@
 import type { Deps } from '../deps.ts';
-import { GatewayError } from '../errors.ts';
+import { GatewayError, deadCredentials } from '../errors.ts';
 import { timed, type RequestContext } from '../http/request-context.ts';
 import { peekStreamStart } from '../openai/peek-stream-start.ts';
 import type { ByteSource } from '../openai/byte-source.ts';
@@ -175,14 +175,9 @@ function passThroughHeaders(response: Response): Record<string, string> | undefi
 
 /** Fresh credentials and still refused: telling the client "401" would blame its API key. */
 function credentialsRejected(accountId: string, info: UpstreamErrorInfo): GatewayError {
-  return new GatewayError({
-    status: 503,
-    type: 'server_error',
-    code: 'qwen_credentials_rejected',
-    failure: { kind: 'credentials' },
-    message:
-      `Qwen rejected freshly refreshed credentials of account ${accountId} (HTTP ${info.status}: ${info.message}). ` +
+  return deadCredentials(
+    'qwen_credentials_rejected',
+    `Qwen rejected freshly refreshed credentials of account ${accountId} (HTTP ${info.status}: ${info.message}). ` +
       "Qwen's OAuth free tier was discontinued on 2026-04-15; sign in again (`npm run login`) or use a Qwen API key (QWEN_API_KEY).",
-    headers: { 'x-should-retry': 'false' },
-  });
+  );
 }
