@@ -275,8 +275,8 @@ export class AccountPool {
 
   async #build(): Promise<TokenSource[] | GatewayError> {
     const { qwenCliAuth, qwenKeys, qwenKeyProblems, openaiBaseUrl } = this.config;
+    // Already logged once, with every other configuration problem, where the deps were built.
     if (qwenKeyProblems.length > 0) {
-      this.logger.error('Qwen API keys are misconfigured', { problems: qwenKeyProblems });
       return new GatewayError({
         status: 503,
         type: 'server_error',
