@@ -22,8 +22,10 @@ export async function messages(request: Request, deps: Deps, ctx: RequestContext
   const requested = body.model ?? deps.config.defaultModel;
   const model = await resolveRequestedModel(requested, request, deps);
   const chat = messagesToChat(body);
-  const estimated = estimateChatTokens(chat);
-  const reword = (error: GatewayError) => promptTooLong(error, estimated);
+  // Counted only when needed: a stream's message_start, or a prompt Qwen found too long.
+  let estimated: number | undefined;
+  const estimate = () => (estimated ??= estimateChatTokens(chat));
+  const reword = (error: GatewayError) => promptTooLong(error, estimate);
   const thinking = body.thinking as { display?: unknown } | undefined;
   const identity = { id: newMessageId(), model: requested, omitThinking: thinking?.display === 'omitted' };
   try {
@@ -31,7 +33,7 @@ export async function messages(request: Request, deps: Deps, ctx: RequestContext
       { body: chat, model, stream: body.stream === true, sessionId: sessionIdOf(chat.messages), promptId: ctx.id },
       {
         completion: (completion) => chatToMessage(completion, identity),
-        streamEncoder: () => messagesStreamEncoder({ ...identity, estimatedInputTokens: estimated, requestId: ctx.id, reword }),
+        streamEncoder: () => messagesStreamEncoder({ ...identity, estimatedInputTokens: estimate(), requestId: ctx.id, reword }),
         errorBody: (error) => anthropicErrorBody(reword(error), ctx.id),
       },
       request,
@@ -54,8 +56,9 @@ export async function countTokens(request: Request, deps: Deps): Promise<Respons
  * Code's automatic compaction matches on it (clients-and-qwen §2.5). Qwen names only its limit, so
  * N is the gateway's estimate, raised past the limit where the estimate falls short.
  */
-function promptTooLong(error: GatewayError, estimated: number): GatewayError {
+function promptTooLong(error: GatewayError, estimate: () => number): GatewayError {
   if (error.failure?.kind !== 'context_overflow') return error;
+  const estimated = estimate();
   const limit = error.failure.limit ?? estimated;
   return new GatewayError({
     status: 400,
